@@ -1,0 +1,115 @@
+"""Command line: thin wrappers that parse arguments and call the library."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .config import ConfigError
+from .readers import DataError
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .table import metrics_table
+    from .train import train
+
+    cfg = load_config(args.config, args.set)
+    result = train(cfg)
+    print(metrics_table({cfg.model.kind: result.metrics}))
+    print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {result.tracking_uri}")
+    print(f"model: {result.registered or result.model_uri or result.model_dir}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .config import EvalSetConfig
+    from .data import load_eval_set
+    from .evaluation import evaluate_model
+    from .predict import load_model
+    from .table import metrics_table
+
+    model = load_model(args.model)
+    spec = EvalSetConfig(name=args.name, path=args.data, text_column=args.text_column, label_column=args.label_column,
+                         target_column=args.target_column, default_target=args.target or (model.targets or [""])[0],
+                         optional=False)
+    ev = evaluate_model(model, load_eval_set(spec, model.labels), args.name, Path(args.out))
+    print(metrics_table({args.model: ev.report.prefixed(args.name)}, prefixes=(args.name,)))
+    print(ev.report.text_report)
+    print(f"files: {Path(args.out).resolve()}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .predict import predict
+    from .predict_io import iter_input_texts
+
+    texts = list(args.texts)
+    if args.input:
+        texts += [t for t in iter_input_texts(args.input)]
+    if not texts:
+        raise SystemExit("stance predict: give statements as arguments or --input FILE (- for stdin)")
+    for p in predict(texts, model=args.model, target=args.target):
+        print(json.dumps(p.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(args.configs, args.examples, args.set)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model from a YAML config and track it in MLflow")
+    t.add_argument("config", help="configs/<name>.yaml")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set model.C=2.0 (repeatable)")
+    t.set_defaults(fn=_train)
+
+    e = sub.add_parser("evaluate", help="score a tracked model on a labelled file")
+    e.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
+    e.add_argument("--data", required=True, help="labelled CSV/TSV/JSONL/Parquet file")
+    e.add_argument("--name", default="eval", help="metric prefix (default: eval)")
+    e.add_argument("--text-column", default="text")
+    e.add_argument("--label-column", default="label")
+    e.add_argument("--target-column", default=None)
+    e.add_argument("--target", default=None, help="target for rows without one (default: the model's)")
+    e.add_argument("--out", default="outputs/evaluate", help="folder for plots and predictions")
+    e.set_defaults(fn=_evaluate)
+
+    r = sub.add_parser("predict", help="label statements; writes JSON lines (text, target, label, scores)")
+    r.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
+    r.add_argument("--target", default=None, help="stance target (default: the model's training target)")
+    r.add_argument("--input", default=None, help=".jsonl or .csv with a 'text' field, or - for JSON lines on stdin")
+    r.add_argument("texts", nargs="*", help="statements to label")
+    r.set_defaults(fn=_predict)
+
+    d = sub.add_parser("demo", help="train several configs and print them side by side with the case studies")
+    d.add_argument("configs", nargs="+")
+    d.add_argument("--examples", default="data/case_studies.jsonl")
+    d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    d.set_defaults(fn=_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (ConfigError, DataError) as e:
+        print(f"stance {args.command}: {e}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f"stance {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

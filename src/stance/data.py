@@ -1,0 +1,244 @@
+"""Labelled data for a run: read, validate, split, digest.
+
+Output is a StanceData with train/dev/test DataFrames holding the columns
+text, label, target and `where` (file:line), plus any extra columns of the file
+(genre, speaker_role, ...). Nothing is dropped silently: every removal is counted in `notes`.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from .config import DataConfig, EvalSetConfig
+from .readers import LINE, DataError, read_hf_dataset, read_records
+
+SPLITS = ("train", "dev", "test")
+_SPLIT_ALIASES = {"train": "train", "training": "train", "dev": "dev", "val": "dev", "valid": "dev",
+                  "validation": "dev", "test": "test", "testing": "test"}
+CORE = ["text", "label", "target", "where"]
+
+
+@dataclass
+class StanceData:
+    name: str
+    source: str
+    labels: list[str]
+    splits: dict[str, pd.DataFrame]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def train(self) -> pd.DataFrame:
+        return self.splits["train"]
+
+    @property
+    def dev(self) -> pd.DataFrame:
+        return self.splits["dev"]
+
+    @property
+    def test(self) -> pd.DataFrame:
+        return self.splits["test"]
+
+    @property
+    def digest(self) -> str:
+        return digest(pd.concat([df.assign(split=s) for s, df in self.splits.items()]))
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        return {s: df["label"].value_counts().reindex(self.labels, fill_value=0).to_dict() for s, df in self.splits.items()}
+
+
+def digest(df: pd.DataFrame) -> str:
+    """Content hash of the labelled rows (independent of file format and row order)."""
+    cols = [c for c in ("split", "target", "label", "text") if c in df.columns]
+    lines = sorted("\x1f".join(str(v) for v in row) for row in df[cols].itertuples(index=False))
+    return hashlib.sha256("\x1e".join(lines).encode("utf-8")).hexdigest()[:16]
+
+
+def normalize_text(text: str) -> str:
+    """Key for duplicate detection: case and whitespace do not make a new statement."""
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _canonical_labels(labels: list[str], label_map: dict[str, str]) -> dict[str, str]:
+    lookup = {lab.casefold(): lab for lab in labels}
+    lookup.update({str(k).strip().casefold(): v for k, v in label_map.items()})
+    return lookup
+
+
+def to_frame(records: list[dict[str, Any]], src: str, *, text_column: str, label_column: str | None,
+             target_column: str | None, default_target: str | None, labels: list[str],
+             label_map: dict[str, str] | None = None, split_column: str | None = None) -> pd.DataFrame:
+    """Validate raw records into the canonical frame; collect every problem before raising."""
+    if not records:
+        raise DataError(f"{src}: no rows")
+    columns = set().union(*(r.keys() for r in records)) - {LINE}
+    required = [c for c in (text_column, label_column) if c]
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise DataError(f"{src}: missing column(s) {missing}; found {sorted(columns)} "
+                        f"(set data.text_column / data.label_column)")
+    use_target = bool(target_column) and target_column in columns
+    lookup = _canonical_labels(labels, label_map or {})
+    problems: list[str] = []
+    rows = []
+    for r in records:
+        where = f"{src}:{r[LINE]}"
+        text = r.get(text_column)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"{src} line {r[LINE]}, column '{text_column}': empty or missing text ({text!r})")
+            continue
+        row = {k: v for k, v in r.items() if k not in (LINE, text_column, label_column, target_column)}
+        row.update(text=text.strip(), where=where)
+        if label_column:
+            raw = r.get(label_column)
+            lab = lookup.get(str(raw).strip().casefold()) if raw is not None else None
+            if lab is None:
+                problems.append(f"{src} line {r[LINE]}, column '{label_column}': label {raw!r} is not one of "
+                                f"{', '.join(labels)} (map it with data.label_map)")
+                continue
+            row["label"] = lab
+        target = r.get(target_column) if use_target else None
+        if not isinstance(target, str) or not target.strip():
+            target = default_target
+        if target is None and use_target:
+            problems.append(f"{src} line {r[LINE]}, column '{target_column}': empty target and no data.default_target")
+            continue
+        row["target"] = (target or "").strip()
+        if split_column and split_column in r and str(r[split_column]).strip():
+            s = _SPLIT_ALIASES.get(str(r[split_column]).strip().lower())
+            if s is None:
+                problems.append(f"{src} line {r[LINE]}, column '{split_column}': split {r[split_column]!r} is not "
+                                f"train, dev or test")
+                continue
+            row["split"] = s
+        rows.append(row)
+    if problems:
+        raise DataError(problems)
+    df = pd.DataFrame(rows)
+    front = [c for c in CORE if c in df.columns]
+    return df[front + [c for c in df.columns if c not in front]]
+
+
+def _dedupe(df: pd.DataFrame, policy: str, notes: list[str]) -> pd.DataFrame:
+    """Duplicate texts are an error, or (policy=drop) the later copies go, counted in notes.
+
+    Copies across splits are always resolved in favour of the test split, so no test
+    statement is ever seen in training.
+    """
+    key = df["text"].map(normalize_text)
+    order = df["split"].map({"test": 0, "dev": 1, "train": 2}) if "split" in df else pd.Series(0, index=df.index)
+    ranked = df.assign(_key=key, _order=order).sort_values(["_order"], kind="stable")
+    dup = ranked.duplicated("_key", keep="first")
+    if not dup.any():
+        return df
+    firsts = ranked[~dup].set_index("_key")["where"]
+    if policy == "error":
+        pairs = [f"{w}: duplicate of {firsts[k]}" for w, k in zip(ranked.loc[dup, "where"], ranked.loc[dup, "_key"])]
+        raise DataError([f"{p} (same text; set data.duplicates: drop to keep only the first)" for p in pairs])
+    notes.append(f"dropped {int(dup.sum())} duplicate texts (data.duplicates=drop), first kept")
+    return df.loc[sorted(ranked.index[~dup])]
+
+
+def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str]) -> dict[str, pd.DataFrame]:
+    if "split" in df.columns and df["split"].notna().all():
+        parts = {s: df[df["split"] == s].drop(columns="split") for s in SPLITS}
+        missing = [s for s in SPLITS if parts[s].empty]
+        if missing:
+            raise DataError(f"{cfg.path}: split column has no rows for {missing}")
+        return parts
+    if "split" in df.columns:
+        n = int(df["split"].isna().sum())
+        raise DataError(f"{cfg.path}: {n} rows have an empty '{cfg.split_column}' while others have one; "
+                        f"fill it for every row or remove the column")
+    counts = df["label"].value_counts()
+    if len(counts) < 2:
+        raise DataError(f"{cfg.path or cfg.train}: only one label ({counts.index[0]!r}) in the data; "
+                        f"a classifier needs at least two")
+    rare = counts[counts < 3]
+    if len(rare):
+        raise DataError(f"{cfg.path}: label(s) {dict(rare)} have fewer than 3 examples: too few for a "
+                        f"stratified train/dev/test split; add examples or a split column")
+    held = cfg.dev_size + cfg.test_size
+    train, rest = train_test_split(df, test_size=held, stratify=df["label"], random_state=seed)
+    try:
+        dev, test = train_test_split(rest, test_size=cfg.test_size / held, stratify=rest["label"], random_state=seed)
+    except ValueError:
+        dev, test = train_test_split(rest, test_size=cfg.test_size / held, random_state=seed)
+        notes.append("dev/test split not stratified (a class has too few held-out rows)")
+    notes.append(f"seeded stratified split (seed {seed}): dev {cfg.dev_size:.0%}, test {cfg.test_size:.0%}")
+    return {"train": train, "dev": dev, "test": test}
+
+
+def _frame_kwargs(cfg: DataConfig | EvalSetConfig, labels: list[str]) -> dict[str, Any]:
+    return dict(text_column=cfg.text_column, label_column=cfg.label_column, target_column=cfg.target_column,
+                default_target=cfg.default_target, labels=labels,
+                label_map=getattr(cfg, "label_map", {}), split_column=getattr(cfg, "split_column", None))
+
+
+def load_data(cfg: DataConfig, seed: int) -> StanceData:
+    """Read, validate, deduplicate and split the configured data."""
+    notes: list[str] = []
+    kw = _frame_kwargs(cfg, cfg.labels)
+    if cfg.path:
+        df = to_frame(read_records(cfg.path, cfg.format, cfg.encoding), cfg.path, **kw)
+        source = cfg.path
+    elif cfg.train:
+        frames = []
+        for s in SPLITS:
+            path = getattr(cfg, s)
+            if path:
+                frames.append(to_frame(read_records(path, cfg.format, cfg.encoding), path, **kw).assign(split=s))
+        df = pd.concat(frames, ignore_index=True)
+        source = ", ".join(p for p in (cfg.train, cfg.dev, cfg.test) if p)
+        if df["split"].nunique() < 3:
+            # Only train (or train+test) given: carve what is missing out of train, seeded.
+            have = set(df["split"])
+            train = df[df["split"] == "train"].drop(columns="split")
+            split = _split(train, cfg, seed, notes)
+            extra = [split[s].assign(split=s) for s in SPLITS if s not in have or s == "train"]
+            df = pd.concat([df[df["split"].isin(have - {"train"})]] + extra, ignore_index=True)
+    else:
+        assert cfg.hf_dataset
+        raw = read_hf_dataset(cfg.hf_dataset)
+        frames = [to_frame(recs, f"{cfg.hf_dataset}[{s}]", **kw).assign(split=_SPLIT_ALIASES.get(s, s))
+                  for s, recs in raw.items()]
+        df = pd.concat(frames, ignore_index=True)
+        source = f"hf://{cfg.hf_dataset}"
+    df = df.reset_index(drop=True)
+    df = _dedupe(df, cfg.duplicates, notes)
+    if cfg.exclude:
+        _check_excluded(df, cfg.exclude)
+    splits = _split(df, cfg, seed, notes)
+    if splits["train"]["label"].nunique() < 2:
+        raise DataError(f"{source}: the training split has a single label "
+                        f"({splits['train']['label'].iloc[0]!r}); a classifier needs at least two")
+    if cfg.max_rows:
+        for s, part in splits.items():
+            if len(part) > cfg.max_rows:
+                notes.append(f"{s} capped at {cfg.max_rows} of {len(part)} rows (data.max_rows)")
+                splits[s] = part.sample(n=cfg.max_rows, random_state=seed)
+    splits = {s: part.reset_index(drop=True) for s, part in splits.items()}
+    return StanceData(cfg.name, source, list(cfg.labels), splits, notes)
+
+
+def _check_excluded(df: pd.DataFrame, path: str) -> None:
+    held = {normalize_text(r["text"]): r[LINE] for r in read_records(path) if isinstance(r.get("text"), str)}
+    hits = [f"{w}: also in {path} line {held[k]} (case-study statements must stay out of every split)"
+            for w, k in zip(df["where"], df["text"].map(normalize_text)) if k in held]
+    if hits:
+        raise DataError(hits)
+
+
+def load_eval_set(cfg: EvalSetConfig, labels: list[str]) -> pd.DataFrame | None:
+    """An extra evaluation set, or None (with the reason returned by the caller) when optional and absent."""
+    if not Path(cfg.path).is_file():
+        if cfg.optional:
+            return None
+        raise DataError(f"evaluation set {cfg.name!r}: file not found: {cfg.path}")
+    df = to_frame(read_records(cfg.path, cfg.format, cfg.encoding), cfg.path, **_frame_kwargs(cfg, labels))
+    return df.reset_index(drop=True)

@@ -1,0 +1,29 @@
+"""`make demo`: train each config on the bundled corpus, compare them, and label the case studies."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .config import load_config
+from .predict import predict
+from .table import metrics_table
+from .train import train
+
+
+def run_demo(configs: list[str], examples: str, overrides: list[str] | None = None) -> None:
+    results = {}
+    for path in configs:
+        cfg = load_config(path, overrides)
+        results[cfg.model.kind] = train(cfg)
+    print("\n## Bundled corpus test split and real statements (realdev)\n")
+    print(metrics_table({k: r.metrics for k, r in results.items()}))
+    cases = [json.loads(line) for line in Path(examples).read_text(encoding="utf-8").splitlines() if line.strip()]
+    print("\n## Case studies (Chicago v. Sessions, 2017)\n")
+    for case in cases:
+        print(f"{case['speaker']} (gold {case['label']}): \"{case['text']}\"")
+        for kind, r in results.items():
+            p = predict(case["text"], model=r.registered or r.model_uri or str(r.model_dir))
+            scores = " ".join(f"{k}={v:.2f}" for k, v in p.scores.items())
+            print(f"    {kind:<12} {p.label:<8} {scores}")
+    print("\nRuns: " + ", ".join(f"{k} {r.run_id}" for k, r in results.items()))
+    print("Open them: mlflow ui --backend-store-uri " + next(iter(results.values())).tracking_uri)

@@ -1,0 +1,81 @@
+"""One evaluation for every model kind: the same metric names, plots and tables whatever produced the labels."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score, precision_recall_fscore_support
+
+
+@dataclass
+class Report:
+    metrics: dict[str, float]
+    confusion: np.ndarray
+    labels: list[str]
+    text_report: str
+    per_target: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def prefixed(self, prefix: str) -> dict[str, float]:
+        return {f"{prefix}_{k}": v for k, v in self.metrics.items()}
+
+
+def f_avg(y_true, y_pred, labels=("FAVOR", "AGAINST")) -> float:
+    """SemEval-2016 Task 6 metric: mean F1 of FAVOR and AGAINST (NONE still counts as an error class)."""
+    present = [lab for lab in labels]
+    return float(np.mean(f1_score(y_true, y_pred, labels=present, average=None, zero_division=0)))
+
+
+def evaluate(y_true, y_pred, labels: list[str], targets=None) -> Report:
+    y_true, y_pred = list(y_true), list(y_pred)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    metrics = {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "f_avg": f_avg(y_true, y_pred, [lab for lab in ("FAVOR", "AGAINST") if lab in labels]),
+        "n": float(len(y_true)),
+    }
+    for i, lab in enumerate(labels):
+        key = lab.lower()
+        metrics.update({f"precision_{key}": float(p[i]), f"recall_{key}": float(r[i]), f"f1_{key}": float(f[i])})
+    per_target = pd.DataFrame()
+    if targets is not None and len(set(targets)) > 1:
+        frame = pd.DataFrame({"t": list(targets), "y": y_true, "p": y_pred})
+        per_target = pd.DataFrame([
+            {"target": t, "n": len(g), "macro_f1": f1_score(g["y"], g["p"], labels=labels, average="macro", zero_division=0),
+             "f_avg": f_avg(g["y"], g["p"], [lab for lab in ("FAVOR", "AGAINST") if lab in labels])}
+            for t, g in frame.groupby("t")])
+    return Report(
+        metrics=metrics,
+        confusion=confusion_matrix(y_true, y_pred, labels=labels),
+        labels=list(labels),
+        text_report=classification_report(y_true, y_pred, labels=labels, digits=3, zero_division=0),
+        per_target=per_target,
+    )
+
+
+def confusion_png(report: Report, path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no display on servers and CI
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ConfusionMatrixDisplay(report.confusion, display_labels=report.labels).plot(ax=ax, colorbar=False, cmap="Blues")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def predictions_frame(df: pd.DataFrame, proba: np.ndarray, labels: list[str]) -> pd.DataFrame:
+    """Per-row predictions with scores: the basis for misclassified lists and paired bootstraps."""
+    out = df.drop(columns=[c for c in ("split",) if c in df.columns]).copy()
+    out["predicted"] = [labels[i] for i in proba.argmax(axis=1)]
+    out["confidence"] = proba.max(axis=1)
+    for j, lab in enumerate(labels):
+        out[f"p_{lab.lower()}"] = proba[:, j]
+    return out

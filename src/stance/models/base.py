@@ -1,0 +1,42 @@
+"""The interface every model kind implements, so training, evaluation and serving never ask which kind."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Sequence
+
+import numpy as np
+import pandas as pd
+
+# Called by long-running fits with (step_name, metrics, step) so tracking stays out of model code.
+LogFn = Callable[[dict[str, float], int], None]
+
+
+class StanceModel(ABC):
+    kind: ClassVar[str]
+    labels: list[str]
+
+    @abstractmethod
+    def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None) -> dict[str, Any]:
+        """Train on frames with text/label/target columns; returns facts to log (e.g. best_epoch)."""
+
+    @abstractmethod
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str]) -> np.ndarray:
+        """(n, len(labels)) probabilities, columns in self.labels order."""
+
+    @abstractmethod
+    def save(self, path: Path) -> None:
+        """Write the model to a directory, without pickle."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, path: Path) -> "StanceModel":
+        """Read a directory written by save()."""
+
+    def predict(self, texts: Sequence[str], targets: Sequence[str]) -> list[str]:
+        proba = self.predict_proba(texts, targets)
+        return [self.labels[i] for i in proba.argmax(axis=1)]
+
+    def params(self) -> dict[str, Any]:
+        """Facts about the fitted model worth logging (size, vocabulary, ...)."""
+        return {}

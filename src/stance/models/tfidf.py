@@ -1,0 +1,129 @@
+"""TF-IDF (word + character n-grams, plus the target) and a linear classifier, as one sklearn Pipeline.
+
+The pipeline takes a DataFrame with `text` and `target` columns (a ColumnTransformer picks them), so
+an MLflow pyfunc fed a DataFrame scores every row, not the column names. Stored with skops, not pickle.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.svm import LinearSVC
+
+from ..config import TfidfConfig
+from .base import LogFn, StanceModel
+
+MODEL_FILE = "model.skops"
+META_FILE = "stance_model.json"
+# skops refuses types it does not know; these are the libraries our pipeline is built from.
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+
+
+class UnsafeModelError(RuntimeError):
+    """A model file would need untrusted code to load."""
+
+
+def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
+    features = ColumnTransformer([
+        ("word", TfidfVectorizer(ngram_range=tuple(cfg.word_ngrams), min_df=cfg.min_df, sublinear_tf=cfg.sublinear_tf,
+                                 max_features=cfg.max_features, lowercase=True), "text"),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(cfg.char_ngrams), min_df=cfg.min_df,
+                                 sublinear_tf=cfg.sublinear_tf, max_features=cfg.max_features), "text"),
+        # Target as a feature lets one model serve several targets (SemEval, P-Stance).
+        ("target", OneHotEncoder(handle_unknown="ignore"), ["target"]),
+    ])
+    if cfg.classifier == "logreg":
+        clf: Any = LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter)
+    else:
+        # LinearSVC has no probabilities: calibrate its scores with internal CV.
+        clf = CalibratedClassifierCV(LinearSVC(C=cfg.C, class_weight=cfg.class_weight, random_state=seed,
+                                               max_iter=cfg.max_iter), cv=3)
+    return Pipeline([("features", features), ("clf", clf)])
+
+
+def _frame(texts: Sequence[str], targets: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame({"text": list(texts), "target": list(targets)})
+
+
+class TfidfModel(StanceModel):
+    kind = "tfidf"
+
+    def __init__(self, cfg: TfidfConfig, labels: list[str], seed: int = 13):
+        self.cfg, self.labels, self.seed = cfg, list(labels), seed
+        self.pipeline: Pipeline | None = None
+        self.targets: list[str] = []
+
+    def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None) -> dict[str, Any]:
+        pipe = build_pipeline(self.cfg, self.seed)
+        self.targets = sorted(train["target"].unique())
+        X, y = _frame(train["text"], train["target"]), train["label"]
+        info: dict[str, Any] = {}
+        if self.cfg.grid_C:
+            param = "clf__C" if self.cfg.classifier == "logreg" else "clf__estimator__C"
+            cv = StratifiedKFold(self.cfg.cv_folds, shuffle=True, random_state=self.seed)
+            search = GridSearchCV(pipe, {param: self.cfg.grid_C}, cv=cv, scoring="f1_macro", n_jobs=1)
+            search.fit(X, y)
+            pipe = search.best_estimator_
+            info["best_C"] = float(search.best_params_[param])
+            info["cv_macro_f1"] = float(search.best_score_)
+        else:
+            pipe.fit(X, y)
+        self.pipeline = pipe
+        return info
+
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str]) -> np.ndarray:
+        assert self.pipeline is not None, "model is not fitted"
+        raw = self.pipeline.predict_proba(_frame(texts, targets))
+        # sklearn orders columns alphabetically; we promise self.labels order (absent classes get 0).
+        out = np.zeros((len(raw), len(self.labels)))
+        for j, cls in enumerate(self.pipeline.classes_):
+            out[:, self.labels.index(cls)] = raw[:, j]
+        return out
+
+    def top_features(self, k: int = 20) -> dict[str, list[tuple[str, float]]]:
+        """Per class, the n-grams with the largest coefficients (logreg only)."""
+        assert self.pipeline is not None
+        clf = self.pipeline.named_steps["clf"]
+        if not hasattr(clf, "coef_"):
+            return {}
+        names = self.pipeline.named_steps["features"].get_feature_names_out()
+        coef = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_[0], clf.coef_[0]])
+        return {cls: [(str(names[i]), float(coef[j, i])) for i in np.argsort(coef[j])[::-1][:k]]
+                for j, cls in enumerate(clf.classes_)}
+
+    def params(self) -> dict[str, Any]:
+        assert self.pipeline is not None
+        return {"n_features": int(len(self.pipeline.named_steps["features"].get_feature_names_out()))}
+
+    def save(self, path: Path) -> None:
+        assert self.pipeline is not None
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        sio.dump(self.pipeline, path / MODEL_FILE)
+        meta = {"kind": self.kind, "labels": self.labels, "targets": self.targets, "seed": self.seed, "config": self.cfg.model_dump(mode="json")}
+        (path / META_FILE).write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> "TfidfModel":
+        path = Path(path)
+        meta = json.loads((path / META_FILE).read_text())
+        untrusted = sio.get_untrusted_types(file=path / MODEL_FILE)
+        foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+        if foreign:
+            raise UnsafeModelError(f"{path / MODEL_FILE} needs types outside scikit-learn/numpy/scipy to load: "
+                                   f"{foreign}; refusing to load it")
+        model = cls(TfidfConfig.model_validate(meta["config"]), meta["labels"], meta.get("seed", 13))
+        model.pipeline = sio.load(path / MODEL_FILE, trusted=untrusted)
+        model.targets = meta.get("targets", [])
+        return model

@@ -1,0 +1,91 @@
+"""config -> data -> fit -> evaluate -> track. Returns where the run and model are, and the metrics."""
+from __future__ import annotations
+
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import models, tracking
+from .config import Config
+from .data import load_data, load_eval_set
+from .evaluation import evaluate_model
+from .predict import score_frame
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+    model_uri: str | None
+    registered: str | None
+    metrics: dict[str, float]
+    model_dir: Path
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+def _dir_size_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def say(msg: str) -> None:
+    print(f"[stance] {msg}", file=sys.stderr, flush=True)
+
+
+def train(cfg: Config) -> TrainResult:
+    seed_everything(cfg.seed)
+    # All input is read and validated before any MLflow run exists.
+    data = load_data(cfg.data, cfg.seed)
+    eval_sets = {e.name: load_eval_set(e, cfg.data.labels) for e in cfg.eval_sets}
+    say(f"data {data.name}: " + ", ".join(f"{s} {len(df)}" for s, df in data.splits.items())
+        + f" (digest {data.digest})")
+    for note in data.notes:
+        say(f"note: {note}")
+    model = models.build(cfg.model, data.labels, cfg.seed)
+
+    with tracking.run(cfg) as active:
+        run_id = active.info.run_id
+        tracking.log_config(cfg)
+        tracking.log_dataset(data)
+        out = Path(cfg.output_dir) / run_id
+        say(f"training {cfg.model.kind} on {len(data.train)} statements (run {run_id})")
+        start = time.perf_counter()
+        info = model.fit(data.train, data.dev, log=tracking.log_metrics)
+        train_time = time.perf_counter() - start
+        metrics = {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
+        tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})
+
+        for name, df in [("dev", data.dev), ("test", data.test), *eval_sets.items()]:
+            if df is None:
+                say(f"skipping evaluation set {name!r}: file not found (optional)")
+                continue
+            ev = evaluate_model(model, df, name, out / "eval")
+            metrics.update(ev.report.prefixed(name))
+            for f in ev.files:
+                tracking.log_artifact(f, "eval")
+
+        model_dir = out / "model"
+        model.save(model_dir)
+        metrics["model_size_mb"] = _dir_size_mb(model_dir)
+        tracking.log_metrics(metrics)
+
+        model_uri = registered = None
+        if cfg.tracking.log_model:
+            example = data.test[["text", "target"]].head(3).reset_index(drop=True)
+            info_ = tracking.log_model(model_dir, cfg.model.kind, cfg.registered_model_name, example,
+                                       score_frame(model, example))
+            model_uri = info_.model_uri
+            if info_.registered_model_version is not None:
+                registered = f"models:/{cfg.registered_model_name}/{info_.registered_model_version}"
+    return TrainResult(run_id, active.info.experiment_id, tracking.resolve_uri(cfg.tracking.uri), model_uri,
+                       registered, metrics, model_dir)

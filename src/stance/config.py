@@ -223,11 +223,13 @@ def _format_errors(err: ValidationError, source: str) -> str:
         shown = ".".join(str(p) for p in loc if p not in ("tfidf", "transformer")) or "(top level)"
         if e["type"] == "extra_forbidden":
             valid = _fields_at(loc)
-            near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
-            hint = f"; did you mean '{near[0]}'?" if near else f"; valid keys: {', '.join(valid)}"
+            lower = {v.lower(): v for v in valid}
+            near = difflib.get_close_matches(str(loc[-1]).lower(), list(lower), n=1, cutoff=0.5)
+            hint = f"; did you mean '{lower[near[0]]}'?" if near else f"; valid keys: {', '.join(valid)}"
             lines.append(f"unknown key '{shown}'{hint}")
         elif e["type"] == "union_tag_invalid":
-            lines.append(f"{shown}: unknown model kind {e['input']!r}; valid kinds: tfidf, transformer")
+            kind = e["input"].get("kind") if isinstance(e["input"], dict) else e["input"]
+            lines.append(f"{shown}: unknown model kind {kind!r}; valid kinds: tfidf, transformer")
         else:
             lines.append(f"{shown}: {e['msg']} (got {e.get('input')!r})")
     return f"invalid config {source}:\n  " + "\n  ".join(lines)

@@ -174,6 +174,20 @@ def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str]) -> di
     return {"train": train, "dev": dev, "test": test}
 
 
+def _carve(df: pd.DataFrame, missing: list[str], cfg: DataConfig, seed: int, notes: list[str]) -> pd.DataFrame:
+    """Separate files without a dev (or test) file: take the missing split(s) out of train, seeded and stratified."""
+    train = df[df["split"] == "train"].drop(columns="split")
+    if missing == ["dev", "test"]:
+        parts = _split(train, cfg, seed, notes)
+    else:
+        share = cfg.dev_size if missing == ["dev"] else cfg.test_size
+        rest, held = train_test_split(train, test_size=share, stratify=train["label"], random_state=seed)
+        parts = {"train": rest, missing[0]: held}
+        notes.append(f"{missing[0]} split ({share:.0%}) taken from the training file, stratified, seed {seed}")
+    kept = df[df["split"] != "train"]
+    return pd.concat([kept, *(part.assign(split=s) for s, part in parts.items())], ignore_index=True)
+
+
 def _frame_kwargs(cfg: DataConfig | EvalSetConfig, labels: list[str]) -> dict[str, Any]:
     return dict(text_column=cfg.text_column, label_column=cfg.label_column, target_column=cfg.target_column,
                 default_target=cfg.default_target, labels=labels,
@@ -195,13 +209,9 @@ def load_data(cfg: DataConfig, seed: int) -> StanceData:
                 frames.append(to_frame(read_records(path, cfg.format, cfg.encoding), path, **kw).assign(split=s))
         df = pd.concat(frames, ignore_index=True)
         source = ", ".join(p for p in (cfg.train, cfg.dev, cfg.test) if p)
-        if df["split"].nunique() < 3:
-            # Only train (or train+test) given: carve what is missing out of train, seeded.
-            have = set(df["split"])
-            train = df[df["split"] == "train"].drop(columns="split")
-            split = _split(train, cfg, seed, notes)
-            extra = [split[s].assign(split=s) for s in SPLITS if s not in have or s == "train"]
-            df = pd.concat([df[df["split"].isin(have - {"train"})]] + extra, ignore_index=True)
+        missing = [s for s in SPLITS if s not in set(df["split"])]
+        if missing:
+            df = _carve(df, missing, cfg, seed, notes)
     else:
         assert cfg.hf_dataset
         raw = read_hf_dataset(cfg.hf_dataset)

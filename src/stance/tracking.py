@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -84,8 +85,11 @@ def log_config(cfg: Config) -> None:
 def log_dataset(data: StanceData) -> None:
     """One MLflow dataset input per split, all carrying the digest of the whole labelled set."""
     for split, df in data.splits.items():
-        ds = mlflow.data.from_pandas(df[["text", "target", "label"]], source=data.source, targets="label",
-                                     name=f"{data.name}-{split}", digest=data.digest)
+        with warnings.catch_warnings():
+            # MLflow registers two equivalent local-file source types and warns that it picked one.
+            warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+            ds = mlflow.data.from_pandas(df[["text", "target", "label"]], source=data.source, targets="label",
+                                         name=f"{data.name}-{split}", digest=data.digest)
         mlflow.log_input(ds, context=split)
     mlflow.set_tag("dataset_digest", data.digest)
     mlflow.log_params({f"data.n_{s}": len(df) for s, df in data.splits.items()})

@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# Everything the demo and tests need is local: no hub lookups (they retry for ~46 s offline), no telemetry.
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: install demo test ui clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	# pip prints ~110 harmless "Location ... is ignored" lines on these machines: hide them.
+	$(PY) -m pip install -q -e ".[test]" 2>&1 | { grep -v "is ignored" || true; }
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/stance demo configs/baseline.yaml configs/transformer.yaml
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+ui: $(STAMP)
+	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+clean:
+	rm -rf outputs mlruns mlflow.db .pytest_cache

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from conftest import TARGET
+from stance.config import TfidfConfig
+from stance.data import DataConfig, load_data
+from stance.models import load
+from stance.models.tfidf import MODEL_FILE, TfidfModel, UnsafeModelError
+
+
+@pytest.fixture
+def fitted(tiny_corpus):
+    data = load_data(DataConfig(path=str(tiny_corpus)), seed=1)
+    model = TfidfModel(TfidfConfig(), data.labels, seed=1)
+    model.fit(data.train, data.dev)
+    return model
+
+
+def test_labels_clear_statements_and_orders_columns_like_labels(fitted):
+    texts = ["Deport the criminal aliens and build the wall.", "Protect immigrant families from deportation raids.",
+             "The library meets on Tuesday."]
+    proba = fitted.predict_proba(texts, [TARGET] * 3)
+    assert proba.shape == (3, 3) and np.allclose(proba.sum(axis=1), 1)
+    assert fitted.predict(texts, [TARGET] * 3) == ["FAVOR", "AGAINST", "NONE"]
+    assert fitted.labels == ["FAVOR", "AGAINST", "NONE"]
+
+
+def test_save_load_roundtrip_is_exact_and_pickle_free(fitted, tmp_path):
+    fitted.save(tmp_path / "m")
+    assert (tmp_path / "m" / MODEL_FILE).read_bytes()[:2] == b"PK"  # skops zip, not a pickle stream
+    again = load(tmp_path / "m")
+    texts = ["Honor every ICE detainer.", "Sanctuary keeps us safe."]
+    assert np.array_equal(again.predict_proba(texts, [TARGET] * 2), fitted.predict_proba(texts, [TARGET] * 2))
+    assert again.targets == [TARGET]
+
+
+def test_loading_refuses_foreign_types(fitted, tmp_path, monkeypatch):
+    fitted.save(tmp_path / "m")
+    import skops.io as sio
+
+    monkeypatch.setattr(sio, "get_untrusted_types", lambda file: ["os.system"])
+    with pytest.raises(UnsafeModelError, match=r"needs types outside scikit-learn/numpy/scipy to load: \['os.system'\]"):
+        load(tmp_path / "m")
+
+
+def test_grid_search_and_linear_svc(tiny_corpus):
+    data = load_data(DataConfig(path=str(tiny_corpus)), seed=1)
+    m = TfidfModel(TfidfConfig(classifier="linear_svc", grid_C=[0.1, 10.0], cv_folds=2), data.labels, seed=1)
+    info = m.fit(data.train, data.dev)
+    assert info["best_C"] in (0.1, 10.0) and 0 <= info["cv_macro_f1"] <= 1
+    assert m.predict(["Deport the criminal aliens and build the wall."], [TARGET]) == ["FAVOR"]
+
+
+def test_top_features_are_per_class_ngrams(fitted):
+    top = fitted.top_features(k=5)
+    assert set(top) == {"FAVOR", "AGAINST", "NONE"}
+    names = [name for name, _ in top["FAVOR"]]
+    assert "word__wall" in names and "word__criminal" in names
+    assert all(w > 0 for _, w in top["FAVOR"])

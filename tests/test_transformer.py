@@ -1,0 +1,104 @@
+"""A tiny fine-tune through the real path (the real config, shrunk): MLflow run, registry, predict."""
+import mlflow
+import numpy as np
+import pytest
+
+from conftest import TARGET, shrunk_config
+from stance import predict
+from stance.models import load
+from stance.train import train
+
+pytestmark = pytest.mark.slow
+TINY = dict(epochs=1, batch_size=8, max_length=48, early_stopping_patience=None)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One fine-tune shared by this module's tests (about 15 s on 2 cores)."""
+    import os
+
+    from conftest import tiny_rows, write_jsonl
+
+    tmp = tmp_path_factory.mktemp("tr")
+    corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())
+    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    old_cwd, old_uri = os.getcwd(), os.environ.get("MLFLOW_TRACKING_URI")
+    os.chdir(tmp)
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        result = train(shrunk_config("transformer.yaml", corpus, **TINY))
+        yield result, corpus
+    finally:
+        os.chdir(old_cwd)
+        if old_uri is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old_uri
+
+
+def test_run_has_same_metric_names_as_baseline_and_epoch_history(trained):
+    result, _ = trained
+    client = mlflow.MlflowClient()
+    run = client.get_run(result.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["model_kind"] == "transformer"
+    for name in ("test_macro_f1", "test_f_avg", "test_f1_against", "dev_macro_f1", "train_time_s",
+                 "train_examples_per_s", "model_size_mb"):
+        assert name in run.data.metrics
+    history = client.get_metric_history(result.run_id, "epoch_dev_macro_f1")
+    assert len(history) == 1 and 0 <= history[0].value <= 1
+    assert [m.value for m in client.get_metric_history(result.run_id, "epoch_train_loss")][0] > 0
+    assert run.data.params["fit.n_truncated_train"] == "0"
+    assert int(run.data.params["fit.n_parameters"]) > 20_000_000  # MiniLM-L6: 22.7 M
+    assert (result.model_dir / "model.safetensors").is_file()
+    assert not list(result.model_dir.glob("*.bin"))
+
+
+def test_registered_transformer_predicts_like_the_saved_model(trained):
+    result, _ = trained
+    assert result.registered == "models:/stance-transformer/1"
+    texts = ["Build the wall and deport criminal aliens.", "Protect Dreamers from deportation.", "Road work ends soon."]
+    via_registry = predict(texts, model="models:/stance-transformer/latest")
+    local = load(result.model_dir)
+    direct = local.predict_proba(texts, [TARGET] * 3)
+    assert np.allclose([[p.scores[lab] for lab in local.labels] for p in via_registry], direct, atol=1e-6)
+    assert [p.label for p in via_registry] == [local.labels[i] for i in direct.argmax(axis=1)]
+    assert all(p.label in ("FAVOR", "AGAINST", "NONE") for p in via_registry)
+
+
+def test_batching_by_length_does_not_change_scores(trained):
+    result, _ = trained
+    m = load(result.model_dir)
+    texts = ["Short.", "A much longer statement about detainers, county jails and federal grant conditions.", "Mid length one."]
+    together = m.predict_proba(texts, [TARGET] * 3)
+    alone = np.vstack([m.predict_proba([t], [TARGET]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_sliding_windows_cover_long_texts(trained):
+    result, _ = trained
+    m = load(result.model_dir)
+    m.cfg = m.cfg.model_copy(update={"long_text": "sliding_window", "max_length": 40, "window_stride": 8})
+    long_text = " ".join(["Sanctuary cities protect families and trust."] * 30)
+    assert m.count_truncated([long_text], [TARGET]) == 1
+    proba = m.predict_proba([long_text, "short one"], [TARGET] * 2)
+    assert proba.shape == (2, 3) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+
+
+def test_offline_hub_id_fails_at_once_with_advice():
+    from stance.models.transformer import PretrainedNotFound, resolve_pretrained
+
+    with pytest.raises(PretrainedNotFound, match=r"'roberta-base' is not a local folder and the Hugging Face hub is "
+                                                 r"offline.*model.pretrained=default"):
+        resolve_pretrained("roberta-base")
+
+
+def test_pickle_weights_are_refused(trained, tmp_path):
+    import shutil
+
+    result, _ = trained
+    copy = tmp_path / "m"
+    shutil.copytree(result.model_dir, copy)
+    (copy / "pytorch_model.bin").write_bytes(b"\x80\x04not really")
+    with pytest.raises(RuntimeError, match=r"holds pickle-based files \['pytorch_model.bin'\]; refusing"):
+        load(copy)

@@ -19,7 +19,12 @@ def test_evaluate_prints_metrics_and_writes_files(trained, tiny_corpus, tmp_path
     assert main(["evaluate", "--model", "models:/stance-tfidf/latest", "--data", str(tiny_corpus),
                  "--name", "tiny", "--out", str(tmp_path / "ev")]) == 0
     out = capsys.readouterr().out
-    assert "| tfidf" not in out and "tiny (n=36)" in out
+    assert "tiny (n=36)" in out
+    import mlflow
+
+    run = mlflow.search_runs(experiment_names=["stance-evaluate"], output_format="list")[0]
+    assert run.data.tags["evaluated_model"] == "models:/stance-tfidf/latest"
+    assert run.data.metrics["tiny_n"] == 36 and 0 <= run.data.metrics["tiny_macro_f1"] <= 1
     assert (tmp_path / "ev" / "confusion_tiny.png").stat().st_size > 1000
     preds = (tmp_path / "ev" / "predictions_tiny.csv").read_text().splitlines()
     assert len(preds) == 37  # header + every row

@@ -52,6 +52,7 @@ def test_run_has_same_metric_names_as_baseline_and_epoch_history(trained):
     assert int(run.data.params["fit.n_parameters"]) > 20_000_000  # MiniLM-L6: 22.7 M
     assert (result.model_dir / "model.safetensors").is_file()
     assert not list(result.model_dir.glob("*.bin"))
+    assert not (result.model_dir.parent / "checkpoints").exists()  # removed after a finished run
 
 
 def test_registered_transformer_predicts_like_the_saved_model(trained):

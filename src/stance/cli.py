@@ -26,18 +26,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .config import EvalSetConfig
-    from .data import load_eval_set
-    from .evaluation import evaluate_model
-    from .predict import load_model
+    from .evaluation import evaluate_tracked
     from .table import metrics_table
 
-    model = load_model(args.model)
     spec = EvalSetConfig(name=args.name, path=args.data, text_column=args.text_column, label_column=args.label_column,
-                         target_column=args.target_column, default_target=args.target or (model.targets or [""])[0],
-                         optional=False)
-    ev = evaluate_model(model, load_eval_set(spec, model.labels), args.name, Path(args.out))
+                         target_column=args.target_column, default_target=args.target, optional=False)
+    ev, run_id = evaluate_tracked(args.model, spec, Path(args.out), args.experiment)
     print(metrics_table({args.model: ev.report.prefixed(args.name)}, prefixes=(args.name,)))
     print(ev.report.text_report)
+    print(f"run:   {run_id} (experiment {args.experiment})")
     print(f"files: {Path(args.out).resolve()}")
     return 0
 
@@ -82,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--target-column", default=None)
     e.add_argument("--target", default=None, help="target for rows without one (default: the model's)")
     e.add_argument("--out", default="outputs/evaluate", help="folder for plots and predictions")
+    e.add_argument("--experiment", default="stance-evaluate", help="MLflow experiment for the evaluation run")
     e.set_defaults(fn=_evaluate)
 
     r = sub.add_parser("predict", help="label statements; writes JSON lines (text, target, label, scores)")

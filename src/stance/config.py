@@ -136,6 +136,7 @@ class TransformerConfig(_Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     num_threads: int | None = Field(None, ge=1)
     save_total_limit: int = Field(2, ge=1)
+    keep_checkpoints: bool = False  # after a finished run; an interrupted run always keeps its checkpoints
 
 
 ModelConfig = Annotated[Union[TfidfConfig, TransformerConfig], Field(discriminator="kind")]

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import tracking
+from .config import EvalSetConfig
+from .data import load_eval_set
 from .metrics import Report, confusion_png, evaluate, predictions_frame
 from .models.base import StanceModel
 
@@ -37,3 +40,21 @@ def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out_dir: Pat
         report.per_target.to_csv(out_dir / f"per_target_{name}.csv", index=False)
         files.append(out_dir / f"per_target_{name}.csv")
     return Evaluation(name, report, preds, files)
+
+
+def evaluate_tracked(model_ref: str, spec: EvalSetConfig, out_dir: Path, experiment: str) -> tuple[Evaluation, str]:
+    """`stance evaluate`: score a tracked model on a labelled file, as its own MLflow run."""
+    from .predict import load_model
+
+    model = load_model(model_ref)
+    if spec.default_target is None and len(model.targets) == 1:
+        spec = spec.model_copy(update={"default_target": model.targets[0]})  # rows without a target: the model's
+    df = load_eval_set(spec, model.labels)  # read and validated before the run exists
+    tags = {"model_kind": model.kind, "evaluated_model": model_ref, "run_type": "evaluation"}
+    with tracking.run(experiment, tags=tags, run_name=f"evaluate {spec.name}") as active:
+        ev = evaluate_model(model, df, spec.name, out_dir)
+        tracking.log_params({"evaluated_model": model_ref, "data.path": spec.path, "data.n": len(df)})
+        tracking.log_metrics(ev.report.prefixed(spec.name))
+        for f in ev.files:
+            tracking.log_artifact(f, "eval")
+    return ev, active.info.run_id

@@ -1,6 +1,7 @@
 """Read statements to label from JSONL/CSV files or stdin, naming the line of anything unreadable."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sys
@@ -12,9 +13,10 @@ from .readers import DataError
 
 def iter_input_texts(path: str, field: str = "text") -> Iterator[str]:
     if path == "-" or path.endswith((".jsonl", ".ndjson", ".json")):
-        stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+        if path != "-" and not Path(path).is_file():
+            raise DataError(f"input file not found: {path}")
         name = "<stdin>" if path == "-" else path
-        with stream if path != "-" else _nullctx(stream):
+        with contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8") as stream:
             for n, line in enumerate(stream, 1):
                 if not line.strip():
                     continue
@@ -37,13 +39,3 @@ def iter_input_texts(path: str, field: str = "text") -> Iterator[str]:
     else:
         raise DataError(f"{path}: --input must be .jsonl, .csv or - (stdin)")
 
-
-class _nullctx:
-    def __init__(self, obj):
-        self.obj = obj
-
-    def __enter__(self):
-        return self.obj
-
-    def __exit__(self, *exc):
-        return False

@@ -55,13 +55,14 @@ def git_commit() -> str:
 
 
 @contextlib.contextmanager
-def run(cfg: Config, run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
+def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None = None,
+        run_name: str | None = None, run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
     """An MLflow run that always ends with a true status: FINISHED, FAILED, or KILLED on Ctrl-C/SIGTERM."""
-    configure(cfg.tracking.uri)
-    mlflow.set_experiment(cfg.tracking.experiment)
-    tags = {"model_kind": cfg.model.kind, "git_commit": git_commit(), "mlflow.source.git.commit": git_commit(),
-            **cfg.tracking.tags}
-    active = mlflow.start_run(run_id=run_id, run_name=None if run_id else cfg.tracking.run_name, tags=tags)
+    configure(uri)
+    mlflow.set_experiment(experiment)
+    commit = git_commit()
+    tags = {"git_commit": commit, "mlflow.source.git.commit": commit, **(tags or {})}
+    active = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name, tags=tags)
     try:
         yield active
     except (KeyboardInterrupt, SystemExit):

@@ -53,14 +53,15 @@ def train(cfg: Config) -> TrainResult:
         say(f"note: {note}")
     model = models.build(cfg.model, data.labels, cfg.seed)
 
-    with tracking.run(cfg) as active:
+    tags = {"model_kind": cfg.model.kind, **cfg.tracking.tags}
+    with tracking.run(cfg.tracking.experiment, uri=cfg.tracking.uri, tags=tags, run_name=cfg.tracking.run_name) as active:
         run_id = active.info.run_id
         tracking.log_config(cfg)
         tracking.log_dataset(data)
         out = Path(cfg.output_dir) / run_id
         say(f"training {cfg.model.kind} on {len(data.train)} statements (run {run_id})")
         start = time.perf_counter()
-        info = model.fit(data.train, data.dev, log=tracking.log_metrics)
+        info = model.fit(data.train, data.dev, log=tracking.log_metrics, work_dir=out)
         train_time = time.perf_counter() - start
         metrics = {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
         tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})

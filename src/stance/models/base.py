@@ -17,8 +17,12 @@ class StanceModel(ABC):
     labels: list[str]
 
     @abstractmethod
-    def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None) -> dict[str, Any]:
-        """Train on frames with text/label/target columns; returns facts to log (e.g. best_epoch)."""
+    def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
+            work_dir: Path | None = None) -> dict[str, Any]:
+        """Train on frames with text/label/target columns; returns facts to log (e.g. best_epoch).
+
+        `work_dir` is this run's scratch folder (checkpoints); `log(metrics, step)` records progress.
+        """
 
     @abstractmethod
     def predict_proba(self, texts: Sequence[str], targets: Sequence[str]) -> np.ndarray:

@@ -64,7 +64,8 @@ class TfidfModel(StanceModel):
         self.pipeline: Pipeline | None = None
         self.targets: list[str] = []
 
-    def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None) -> dict[str, Any]:
+    def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
+            work_dir: Path | None = None) -> dict[str, Any]:
         pipe = build_pipeline(self.cfg, self.seed)
         self.targets = sorted(train["target"].unique())
         X, y = _frame(train["text"], train["target"]), train["label"]

@@ -35,6 +35,7 @@ class WeightedLossTrainer(Trainer):
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs.pop("labels")
         outputs = model(**inputs)
-        weight = self.class_weights.to(outputs.logits.device, outputs.logits.dtype)
-        loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
+        # Loss in fp32 even under bf16 autocast: a bf16 softmax over 3 classes is too coarse to learn from.
+        logits = outputs.logits.float()
+        loss = torch.nn.functional.cross_entropy(logits, labels, weight=self.class_weights.to(logits.device))
         return (loss, outputs) if return_outputs else loss

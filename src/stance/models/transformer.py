@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -102,7 +104,7 @@ class TransformerModel(StanceModel):
             label2id={lab: i for i, lab in enumerate(self.labels)})
 
     def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
-            checkpoint_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
+            work_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
         from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
         from .trainer_callbacks import MetricsLogger, WeightedLossTrainer
@@ -123,7 +125,7 @@ class TransformerModel(StanceModel):
             return {"macro_f1": float(f1_score(p.label_ids, pred, average="macro",
                                                labels=list(range(len(self.labels))), zero_division=0))}
 
-        out = Path(checkpoint_dir or "outputs/checkpoints")
+        out = Path(work_dir or tempfile.mkdtemp(prefix="stance-")) / "checkpoints"
         use_cpu = self.device == "cpu"
         args = TrainingArguments(
             output_dir=str(out),
@@ -162,6 +164,8 @@ class TransformerModel(StanceModel):
         trainer.train(resume_from_checkpoint=str(last) if last else None)
         self.model = trainer.model.eval()
         state = trainer.state
+        if not self.cfg.keep_checkpoints:
+            shutil.rmtree(out, ignore_errors=True)  # ~0.3 GB per checkpoint; only an interrupted run needs them
         return {
             "best_epoch": _best_epoch(state),
             "epochs_run": float(state.epoch or 0),

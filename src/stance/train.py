@@ -54,7 +54,9 @@ def train(cfg: Config) -> TrainResult:
     model = models.build(cfg.model, data.labels, cfg.seed)
 
     tags = {"model_kind": cfg.model.kind, **cfg.tracking.tags}
-    with tracking.run(cfg.tracking.experiment, uri=cfg.tracking.uri, tags=tags, run_name=cfg.tracking.run_name) as active:
+    # A readable default name (MLflow's random names repeat here: we seed `random` before the run starts).
+    run_name = cfg.tracking.run_name or f"{cfg.model.kind} {data.name} seed={cfg.seed}"
+    with tracking.run(cfg.tracking.experiment, uri=cfg.tracking.uri, tags=tags, run_name=run_name) as active:
         run_id = active.info.run_id
         tracking.log_config(cfg)
         tracking.log_dataset(data)

@@ -24,6 +24,7 @@ def test_per_target_breakdown_only_with_several_targets():
     by = r.per_target.set_index("target")
     assert by.loc["a", "macro_f1"] == pytest.approx(1.0)
     assert by.loc["b", "f_avg"] == pytest.approx(1 / 3)  # FAVOR F1 0, AGAINST F1 2/3
+    assert r.metrics["target_avg_macro_f1"] == pytest.approx((1.0 + by.loc["b", "macro_f1"]) / 2)
     assert evaluate(y, p, ["FAVOR", "AGAINST"], targets=["a"] * 4).per_target.empty
 
 

@@ -53,6 +53,14 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _experiment(args: argparse.Namespace) -> int:
+    from .experiment import run_experiment
+
+    result = run_experiment(args.file, args.set, compare=not args.no_compare)
+    print(f"parent run: {result.parent_run_id} ({len(result.children)} child runs, {result.wall_s:.0f} s)")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -88,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--input", default=None, help=".jsonl or .csv with a 'text' field, or - for JSON lines on stdin")
     r.add_argument("texts", nargs="*", help="statements to label")
     r.set_defaults(fn=_predict)
+
+    x = sub.add_parser("experiment", help="run an experiment file (configs x seeds) as nested MLflow runs")
+    x.add_argument("file", help="experiments/<name>.yaml")
+    x.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override every config")
+    x.add_argument("--no-compare", action="store_true", help="skip the comparison table at the end")
+    x.set_defaults(fn=_experiment)
 
     d = sub.add_parser("demo", help="train several configs and print them side by side with the case studies")
     d.add_argument("configs", nargs="+")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -34,9 +35,10 @@ class DataConfig(_Strict):
     name: str = "corpus"
     # Either one file (with an optional split column) or separate split files.
     path: str | None = None
-    train: str | None = None
-    dev: str | None = None
-    test: str | None = None
+    # Each split may be one file or several (SemEval: trial + training; P-Stance: one file per target).
+    train: str | list[str] | None = None
+    dev: str | list[str] | None = None
+    test: str | list[str] | None = None
     hf_dataset: str | None = None  # a Hugging Face dataset name (needs network)
     format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = "auto"
     encoding: str = "utf-8"
@@ -55,7 +57,8 @@ class DataConfig(_Strict):
     duplicates: Literal["error", "drop"] = "error"
     # A file of statements that must never be in any split (the case studies).
     exclude: str | None = None
-    max_rows: int | None = Field(None, gt=0)  # cap each split (tests, quick runs)
+    # Cap the training split (a seeded sample; dev and test stay whole) to fit a time budget.
+    max_train_rows: int | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _one_source(self) -> "DataConfig":
@@ -236,6 +239,50 @@ def _format_errors(err: ValidationError, source: str) -> str:
     return f"invalid config {source}:\n  " + "\n  ".join(lines)
 
 
+_ENV_REF = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+
+
+def _expand_env(node: Any) -> Any:
+    """'${STANCE_DATA_DIR:-../shared/benchmarks}/x' -> the variable's value, or the default after ':-'."""
+    if isinstance(node, dict):
+        return {k: _expand_env(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand_env(v) for v in node]
+    if isinstance(node, str):
+        def sub(m: re.Match) -> str:
+            value = os.environ.get(m.group(1)) or m.group(2)
+            if value is None:
+                raise ConfigError(f"environment variable {m.group(1)} is not set and has no default in {node!r}")
+            return value
+        return _ENV_REF.sub(sub, node)
+    return node
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_yaml(p: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A YAML mapping; a top-level `base: other.yaml` (relative to this file) is merged underneath it."""
+    if not p.is_file():
+        raise ConfigError(f"config file not found: {p}")
+    if p.resolve() in seen:
+        raise ConfigError(f"config {p}: 'base' files include each other")
+    try:
+        tree = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"config {p} is not valid YAML: {e}") from None
+    if not isinstance(tree, dict):
+        raise ConfigError(f"config {p} must be a mapping at the top level")
+    base = tree.pop("base", None)
+    if base is None:
+        return tree
+    return _merge(_read_yaml(p.parent / base, (*seen, p.resolve())), tree)
+
+
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None,
                 tree: dict | None = None) -> Config:
     """Load and validate a YAML config; `overrides` are 'dotted.key=value' strings."""
@@ -243,18 +290,13 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
     if tree is None:
         if path is None:
             raise ConfigError("no config given")
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"config file not found: {p}")
-        try:
-            tree = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise ConfigError(f"config {p} is not valid YAML: {e}") from None
+        tree = _read_yaml(Path(path))
     if not isinstance(tree, dict):
         raise ConfigError(f"config {source} must be a mapping at the top level")
     for item in overrides or []:
         key, value = parse_override(item)
         _set_dotted(tree, key, value)
+    tree = _expand_env(tree)
     try:
         return Config.model_validate(tree)
     except ValidationError as e:

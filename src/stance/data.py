@@ -161,7 +161,7 @@ def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str]) -> di
                         f"a classifier needs at least two")
     rare = counts[counts < 3]
     if len(rare):
-        raise DataError(f"{cfg.path}: label(s) {dict(rare)} have fewer than 3 examples: too few for a "
+        raise DataError(f"{cfg.path or cfg.train}: label(s) {dict(rare)} have fewer than 3 examples: too few for a "
                         f"stratified train/dev/test split; add examples or a split column")
     held = cfg.dev_size + cfg.test_size
     train, rest = train_test_split(df, test_size=held, stratify=df["label"], random_state=seed)
@@ -172,6 +172,10 @@ def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str]) -> di
         notes.append("dev/test split not stratified (a class has too few held-out rows)")
     notes.append(f"seeded stratified split (seed {seed}): dev {cfg.dev_size:.0%}, test {cfg.test_size:.0%}")
     return {"train": train, "dev": dev, "test": test}
+
+
+def _paths(value: str | list[str] | None) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 def _carve(df: pd.DataFrame, missing: list[str], cfg: DataConfig, seed: int, notes: list[str]) -> pd.DataFrame:
@@ -204,11 +208,10 @@ def load_data(cfg: DataConfig, seed: int) -> StanceData:
     elif cfg.train:
         frames = []
         for s in SPLITS:
-            path = getattr(cfg, s)
-            if path:
+            for path in _paths(getattr(cfg, s)):
                 frames.append(to_frame(read_records(path, cfg.format, cfg.encoding), path, **kw).assign(split=s))
         df = pd.concat(frames, ignore_index=True)
-        source = ", ".join(p for p in (cfg.train, cfg.dev, cfg.test) if p)
+        source = ", ".join(p for s in SPLITS for p in _paths(getattr(cfg, s)))
         missing = [s for s in SPLITS if s not in set(df["split"])]
         if missing:
             df = _carve(df, missing, cfg, seed, notes)
@@ -227,11 +230,9 @@ def load_data(cfg: DataConfig, seed: int) -> StanceData:
     if splits["train"]["label"].nunique() < 2:
         raise DataError(f"{source}: the training split has a single label "
                         f"({splits['train']['label'].iloc[0]!r}); a classifier needs at least two")
-    if cfg.max_rows:
-        for s, part in splits.items():
-            if len(part) > cfg.max_rows:
-                notes.append(f"{s} capped at {cfg.max_rows} of {len(part)} rows (data.max_rows)")
-                splits[s] = part.sample(n=cfg.max_rows, random_state=seed)
+    if cfg.max_train_rows and len(splits["train"]) > cfg.max_train_rows:
+        notes.append(f"train capped at {cfg.max_train_rows} of {len(splits['train'])} rows (data.max_train_rows)")
+        splits["train"] = splits["train"].sample(n=cfg.max_train_rows, random_state=seed)
     splits = {s: part.reset_index(drop=True) for s, part in splits.items()}
     return StanceData(cfg.name, source, list(cfg.labels), splits, notes)
 

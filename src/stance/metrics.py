@@ -46,6 +46,9 @@ def evaluate(y_true, y_pred, labels: list[str], targets=None) -> Report:
             {"target": t, "n": len(g), "macro_f1": f1_score(g["y"], g["p"], labels=labels, average="macro", zero_division=0),
              "f_avg": f_avg(g["y"], g["p"], [lab for lab in ("FAVOR", "AGAINST") if lab in labels])}
             for t, g in frame.groupby("t")])
+        # P-Stance's headline number: macro-F1 per target, averaged over targets.
+        metrics["target_avg_macro_f1"] = float(per_target["macro_f1"].mean())
+        metrics["target_avg_f_avg"] = float(per_target["f_avg"].mean())
     return Report(
         metrics=metrics,
         confusion=confusion_matrix(y_true, y_pred, labels=labels),

@@ -56,13 +56,15 @@ def git_commit() -> str:
 
 @contextlib.contextmanager
 def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None = None,
-        run_name: str | None = None, run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
+        run_name: str | None = None, run_id: str | None = None,
+        parent_run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
     """An MLflow run that always ends with a true status: FINISHED, FAILED, or KILLED on Ctrl-C/SIGTERM."""
     configure(uri)
     mlflow.set_experiment(experiment)
     commit = git_commit()
     tags = {"git_commit": commit, "mlflow.source.git.commit": commit, **(tags or {})}
-    active = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name, tags=tags)
+    active = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name, tags=tags,
+                              parent_run_id=parent_run_id, nested=parent_run_id is not None)
     try:
         yield active
     except (KeyboardInterrupt, SystemExit):
@@ -96,6 +98,10 @@ def log_dataset(data: StanceData) -> None:
     mlflow.log_params({f"data.n_{s}": len(df) for s, df in data.splits.items()})
     if data.notes:
         mlflow.log_text("\n".join(data.notes) + "\n", "data_notes.txt")
+
+
+def log_text(text: str, name: str) -> None:
+    mlflow.log_text(text, name)
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:

@@ -42,7 +42,7 @@ def say(msg: str) -> None:
     print(f"[stance] {msg}", file=sys.stderr, flush=True)
 
 
-def train(cfg: Config) -> TrainResult:
+def train(cfg: Config, parent_run_id: str | None = None) -> TrainResult:
     seed_everything(cfg.seed)
     # All input is read and validated before any MLflow run exists.
     data = load_data(cfg.data, cfg.seed)
@@ -56,7 +56,8 @@ def train(cfg: Config) -> TrainResult:
     tags = {"model_kind": cfg.model.kind, **cfg.tracking.tags}
     # A readable default name (MLflow's random names repeat here: we seed `random` before the run starts).
     run_name = cfg.tracking.run_name or f"{cfg.model.kind} {data.name} seed={cfg.seed}"
-    with tracking.run(cfg.tracking.experiment, uri=cfg.tracking.uri, tags=tags, run_name=run_name) as active:
+    with tracking.run(cfg.tracking.experiment, uri=cfg.tracking.uri, tags=tags, run_name=run_name,
+                      parent_run_id=parent_run_id) as active:
         run_id = active.info.run_id
         tracking.log_config(cfg)
         tracking.log_dataset(data)

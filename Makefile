@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo test ui clean
+.PHONY: install browser demo test ui clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,7 +23,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/stance demo configs/baseline.yaml configs/transformer.yaml
 
-test: $(STAMP)
+# The MLflow UI test drives Debian's chromium; install it when missing (root only: CI runs as root).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "note: chromium is not installed and this is not root: the MLflow UI browser test will be skipped"
+
+test: $(STAMP) browser
 	$(VENV)/bin/pytest
 
 ui: $(STAMP)

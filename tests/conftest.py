@@ -104,10 +104,10 @@ def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         mlflow.end_run()
 
 
-def shrunk_config(name: str, data_path: Path, **model_overrides):
+def shrunk_config(name: str, data_path: Path, extra: tuple[str, ...] = (), **model_overrides):
     """The real config from configs/, shrunk for CPU speed: same code path, smaller data."""
     from stance.config import load_config
 
     overrides = [f"data.path={data_path}", "data.exclude=null", "eval_sets=[]"]
-    overrides += [f"model.{k}={json.dumps(v)}" for k, v in model_overrides.items()]
+    overrides += [f"model.{k}={json.dumps(v)}" for k, v in model_overrides.items()] + list(extra)
     return load_config(ROOT / "configs" / name, overrides)

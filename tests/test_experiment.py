@@ -31,3 +31,42 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     parent = mlflow.get_run(result.parent_run_id)
     assert parent.info.status == "FINISHED" and parent.data.tags["run_type"] == "experiment"
     assert "experiment_wall_s" in parent.data.metrics
+
+
+def test_compare_table_and_bootstrap_from_logged_predictions(tiny_corpus, tracking_uri, tmp_path):
+    from stance.compare import compare_runs, paired_bootstrap
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(f"""name: two-kinds
+experiment: stance-cmp
+configs: [{ROOT / 'configs' / 'baseline.yaml'}]
+seeds: [1, 2]
+overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
+""")
+    result = run_experiment(exp, compare=False)
+    # A second group on the same test set: the same baseline with a far weaker C.
+    from conftest import shrunk_config
+    from stance.train import train
+
+    weak = train(shrunk_config("baseline.yaml", tiny_corpus, C=0.0001, class_weight=None,
+                               extra=("tracking.experiment=stance-cmp", "tracking.tags={model_kind: tfidf-weak}")))
+    report = compare_runs(experiment="stance-cmp")
+    table = report.table.set_index("model")
+    assert set(table.index) == {"tfidf", "tfidf-weak"}
+    assert table.loc["tfidf", "seeds"] == "1,2"
+    assert " ± " in table.loc["tfidf", "test_macro_f1"]
+    runs = [c.run_id for c in result.children]
+    metrics = [mlflow.get_run(r).data.metrics["test_macro_f1"] for r in runs]
+    assert float(table.loc["tfidf", "test_macro_f1"].split(" ± ")[0]) == round(sum(metrics) / 2, 3)
+    # The bootstrap's point estimate is the logged metric difference.
+    diff, low, high, n = paired_bootstrap(runs, [weak.run_id], "macro_f1", n=500)
+    weak_f1 = mlflow.get_run(weak.run_id).data.metrics["test_macro_f1"]
+    assert diff == __import__("pytest").approx(sum(metrics) / 2 - weak_f1, abs=1e-9)
+    assert low <= diff <= high and n == 6
+    files = report.write(tmp_path / "cmp")
+    assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 1000
+    assert "paired bootstrap" in (tmp_path / "cmp" / "comparison.md").read_text()
+    report.log_to(result.parent_run_id)
+    logged = {f.path for f in mlflow.artifacts.list_artifacts(run_id=result.parent_run_id, artifact_path="comparison")}
+    assert logged == {"comparison/comparison.md", "comparison/comparison.png", "comparison/comparison.json"}
+    assert len(files) == 3

@@ -61,6 +61,20 @@ def _experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .compare import compare_runs
+
+    report = compare_runs(args.experiment, args.parent, args.runs, metric=args.metric, n_resamples=args.resamples)
+    print(report.markdown)
+    files = report.write(Path(args.out))
+    if args.parent:
+        report.log_to(args.parent)
+    print("\nwrote " + ", ".join(str(f) for f in files) + (f"; logged to run {args.parent}" if args.parent else ""))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -102,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override every config")
     x.add_argument("--no-compare", action="store_true", help="skip the comparison table at the end")
     x.set_defaults(fn=_experiment)
+
+    c = sub.add_parser("compare", help="side-by-side table of tracked runs (mean ± std over seeds, bootstrap CI)")
+    src = c.add_mutually_exclusive_group(required=True)
+    src.add_argument("--experiment", help="an MLflow experiment name")
+    src.add_argument("--parent", help="a parent run id (from stance experiment); the report is logged to it")
+    src.add_argument("--runs", nargs="+", help="run ids")
+    c.add_argument("--metric", default="test_macro_f1", help="ranks groups for the bootstrap (default test_macro_f1)")
+    c.add_argument("--resamples", type=int, default=2000)
+    c.add_argument("--out", default="outputs/compare", help="folder for comparison.md/.json/.png")
+    c.set_defaults(fn=_compare)
 
     d = sub.add_parser("demo", help="train several configs and print them side by side with the case studies")
     d.add_argument("configs", nargs="+")

@@ -60,7 +60,10 @@ def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None 
         parent_run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
     """An MLflow run that always ends with a true status: FINISHED, FAILED, or KILLED on Ctrl-C/SIGTERM."""
     configure(uri)
-    mlflow.set_experiment(experiment)
+    exp = mlflow.set_experiment(experiment)
+    if "mlflow.experimentKind" not in exp.tags:
+        # MLflow 3's UI opens GenAI pages unless an experiment says it holds model training runs.
+        mlflow.set_experiment_tag("mlflow.experimentKind", "custom_model_development")
     commit = git_commit()
     tags = {"git_commit": commit, "mlflow.source.git.commit": commit, **(tags or {})}
     active = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name, tags=tags,

@@ -1,0 +1,218 @@
+"""`stance compare`: read runs back from MLflow, summarise them over seeds, and test the top two.
+
+Groups runs by (dataset, model kind), reports mean ± std over seeds, and a paired bootstrap confidence
+interval for the difference between the two best groups of each dataset, computed from the test
+predictions every run logs (eval/predictions_test.csv), resampling statements (and averaging over seeds).
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from .table import markdown
+from .tracking import configure
+
+TEST_COLUMNS = ["test_f_avg", "test_macro_f1", "test_target_avg_macro_f1", "test_f1_favor", "test_f1_against",
+                "test_f1_none"]
+COST_COLUMNS = ["train_time_s", "model_size_mb"]
+_NOT_EVAL_SETS = {"dev", "test", "epoch_dev"}
+
+
+@dataclass
+class Bootstrap:
+    dataset: str
+    a: str
+    b: str
+    metric: str
+    diff: float
+    low: float
+    high: float
+    n_resamples: int
+    n_items: int
+
+    def sentence(self) -> str:
+        verdict = "significant" if self.low > 0 or self.high < 0 else "not significant"
+        return (f"{self.dataset}: {self.a} − {self.b} {self.metric} = {self.diff:+.3f}, 95% CI "
+                f"[{self.low:+.3f}, {self.high:+.3f}] (paired bootstrap, {self.n_resamples} resamples of "
+                f"{self.n_items} test statements; {verdict})")
+
+
+@dataclass
+class Comparison:
+    table: pd.DataFrame
+    bootstraps: list[Bootstrap] = field(default_factory=list)
+    metric: str = "test_macro_f1"
+
+    @property
+    def markdown(self) -> str:
+        cols = list(self.table.columns)
+        text = markdown(self.table.values.tolist(), cols)
+        if self.bootstraps:
+            text += "\n\n" + "\n".join(f"- {b.sentence()}" for b in self.bootstraps)
+        return text
+
+    def write(self, out_dir: Path) -> list[Path]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        md = out_dir / "comparison.md"
+        md.write_text(self.markdown + "\n")
+        js = out_dir / "comparison.json"
+        js.write_text(json.dumps({"table": self.table.to_dict("records"),
+                                  "bootstrap": [b.__dict__ for b in self.bootstraps]}, indent=2))
+        return [md, js, self._chart(out_dir / "comparison.png")]
+
+    def log_to(self, run_id: str) -> None:
+        client = mlflow.MlflowClient()
+        with tempfile.TemporaryDirectory(prefix="stance-compare-") as tmp:
+            for f in self.write(Path(tmp)):
+                client.log_artifact(run_id, str(f), artifact_path="comparison")
+
+    def _chart(self, path: Path) -> Path:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        col = self.metric
+        rows = self.table[self.table[col] != "-"]
+        labels = [f"{d} · {m}" for d, m in zip(rows["dataset"], rows["model"])]
+        means = [float(v.split(" ± ")[0]) for v in rows[col]]
+        stds = [float(v.split(" ± ")[1]) if " ± " in v else 0.0 for v in rows[col]]
+        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(len(labels), 1)))
+        ax.barh(labels, means, xerr=stds, color="#4c78a8", capsize=3)
+        ax.set_xlabel(f"{col} (mean ± std over seeds)")
+        ax.set_xlim(0, 1)
+        ax.invert_yaxis()
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return path
+
+
+def fetch_runs(experiment: str | None = None, parent_run_id: str | None = None,
+               run_ids: list[str] | None = None) -> list[mlflow.entities.Run]:
+    """Finished training runs of an experiment, of a parent run, or by id."""
+    configure(None)
+    client = mlflow.MlflowClient()
+    if run_ids:
+        return [client.get_run(r) for r in run_ids]
+    if parent_run_id:
+        exp_ids = [client.get_run(parent_run_id).info.experiment_id]
+        filt = f"tags.mlflow.parentRunId = '{parent_run_id}'"
+    elif experiment:
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            raise ValueError(f"no MLflow experiment named {experiment!r} in {mlflow.get_tracking_uri()}")
+        exp_ids, filt = [found.experiment_id], ""
+    else:
+        raise ValueError("name an experiment, a parent run or run ids to compare")
+    runs = client.search_runs(exp_ids, filter_string=filt, max_results=5000)
+    return [r for r in runs if r.info.status == "FINISHED" and r.data.tags.get("run_type") != "experiment"
+            and "test_macro_f1" in r.data.metrics]
+
+
+def _eval_sets(runs) -> list[str]:
+    found = {k[: -len("_macro_f1")] for r in runs for k in r.data.metrics if k.endswith("_macro_f1")}
+    return sorted(p for p in found if p not in _NOT_EVAL_SETS and "target_avg" not in p)
+
+
+def _cell(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
+
+
+def summarize(runs) -> pd.DataFrame:
+    extra = [f"{p}_{m}" for p in _eval_sets(runs) for m in ("f_avg", "macro_f1")]
+    groups: dict[tuple[str, str], list] = {}
+    for r in runs:
+        key = (r.data.params.get("data.name", "?"), r.data.tags.get("model_kind", "?"))
+        groups.setdefault(key, []).append(r)
+    rows = []
+    for (dataset, kind), members in sorted(groups.items()):
+        row = {"dataset": dataset, "model": kind,
+               "seeds": ",".join(sorted({m.data.params.get("seed", "?") for m in members}, key=str))}
+        for col in [*TEST_COLUMNS, *extra]:
+            row[col] = _cell([m.data.metrics[col] for m in members if col in m.data.metrics])
+        for col in COST_COLUMNS:
+            vals = [m.data.metrics[col] for m in members if col in m.data.metrics]
+            row[col] = f"{np.mean(vals):.1f}" if vals else "-"
+        row["_runs"] = [m.info.run_id for m in members]
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    keep = [c for c in df.columns if c == "_runs" or (df[c] != "-").any()]
+    return df[keep]
+
+
+def _f1_per_resample(y: np.ndarray, p: np.ndarray, idx: np.ndarray, k: int, classes: list[int]) -> np.ndarray:
+    """F1 averaged over `classes`, for every bootstrap resample (rows of idx), via batched confusion counts."""
+    codes = (y[idx] * k + p[idx]) + (np.arange(idx.shape[0])[:, None] * k * k)
+    conf = np.bincount(codes.ravel(), minlength=idx.shape[0] * k * k).reshape(idx.shape[0], k, k)
+    tp = conf[:, range(k), range(k)]
+    prec_den, rec_den = conf.sum(axis=1), conf.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(prec_den + rec_den > 0, 2 * tp / (prec_den + rec_den), 0.0)
+    return f1[:, classes].mean(axis=1)
+
+
+def _predictions(run_id: str) -> pd.DataFrame:
+    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="eval/predictions_test.csv")
+    return pd.read_csv(local)
+
+
+def paired_bootstrap(runs_a: list[str], runs_b: list[str], metric: str = "macro_f1", n: int = 2000,
+                     seed: int = 0) -> tuple[float, float, float, int]:
+    """Difference of `metric` (macro_f1 or f_avg) between two groups of runs on the same test statements."""
+    preds_a = [_predictions(r) for r in runs_a]
+    preds_b = [_predictions(r) for r in runs_b]
+    key = "where" if "where" in preds_a[0].columns else "text"
+    base = preds_a[0][[key, "label"]]
+    labels = sorted(set(base["label"]).union(*(set(p["predicted"]) for p in preds_a + preds_b)))
+    if metric == "f_avg":
+        classes = [labels.index(c) for c in ("FAVOR", "AGAINST") if c in labels]
+    else:
+        classes = list(range(len(labels)))
+    code = {lab: i for i, lab in enumerate(labels)}
+    y = base["label"].map(code).to_numpy()
+
+    def aligned(df: pd.DataFrame) -> np.ndarray:
+        merged = base[[key]].merge(df[[key, "predicted"]], on=key, how="left")
+        if merged["predicted"].isna().any() or len(merged) != len(base):
+            raise ValueError("the two groups were not evaluated on the same test statements")
+        return merged["predicted"].map(code).to_numpy()
+
+    k = len(labels)
+    idx = np.random.default_rng(seed).integers(0, len(y), size=(n, len(y)))
+    full = np.arange(len(y))[None, :]
+    score = lambda preds: np.mean([_f1_per_resample(y, aligned(p), idx, k, classes) for p in preds], axis=0)  # noqa: E731
+    point = lambda preds: float(np.mean([_f1_per_resample(y, aligned(p), full, k, classes)[0] for p in preds]))  # noqa: E731
+    diffs = score(preds_a) - score(preds_b)
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return point(preds_a) - point(preds_b), float(low), float(high), len(y)
+
+
+def compare_runs(experiment: str | None = None, parent_run_id: str | None = None, run_ids: list[str] | None = None,
+                 metric: str = "test_macro_f1", n_resamples: int = 2000) -> Comparison:
+    runs = fetch_runs(experiment, parent_run_id, run_ids)
+    if not runs:
+        raise ValueError("no finished training runs found to compare")
+    table = summarize(runs)
+    if metric not in table.columns:
+        raise ValueError(f"metric {metric!r} is not in the runs; available: {[c for c in table.columns if '_' in c]}")
+    boots = []
+    for dataset, g in table.groupby("dataset"):
+        ranked = g.assign(_m=g[metric].map(lambda v: float(v.split(" ± ")[0]) if v != "-" else -1))
+        ranked = ranked.sort_values("_m", ascending=False)
+        if len(ranked) < 2:
+            continue
+        a, b = ranked.iloc[0], ranked.iloc[1]
+        short = "f_avg" if metric.endswith("f_avg") else "macro_f1"
+        diff, low, high, n_items = paired_bootstrap(a["_runs"], b["_runs"], short, n_resamples)
+        boots.append(Bootstrap(str(dataset), a["model"], b["model"], f"test {short}", diff, low, high,
+                               n_resamples, n_items))
+    return Comparison(table.drop(columns="_runs"), boots, metric)

@@ -65,7 +65,7 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     assert low <= diff <= high and n == 6
     files = report.write(tmp_path / "cmp")
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 1000
-    assert "paired bootstrap" in (tmp_path / "cmp" / "comparison.md").read_text()
+    assert "paired bootstrap, 2000 resamples of 6 statements" in (tmp_path / "cmp" / "comparison.md").read_text()
     report.log_to(result.parent_run_id)
     logged = {f.path for f in mlflow.artifacts.list_artifacts(run_id=result.parent_run_id, artifact_path="comparison")}
     assert logged == {"comparison/comparison.md", "comparison/comparison.png", "comparison/comparison.json"}

@@ -7,6 +7,7 @@ predictions every run logs (eval/predictions_test.csv), resampling statements (a
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,9 @@ import pandas as pd
 
 from .table import markdown
 from .tracking import configure
+
+# One progress bar per downloaded predictions file is noise in a report.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 TEST_COLUMNS = ["test_f_avg", "test_macro_f1", "test_target_avg_macro_f1", "test_f1_favor", "test_f1_against",
                 "test_f1_none"]
@@ -40,7 +44,7 @@ class Bootstrap:
         verdict = "significant" if self.low > 0 or self.high < 0 else "not significant"
         return (f"{self.dataset}: {self.a} − {self.b} {self.metric} = {self.diff:+.3f}, 95% CI "
                 f"[{self.low:+.3f}, {self.high:+.3f}] (paired bootstrap, {self.n_resamples} resamples of "
-                f"{self.n_items} test statements; {verdict})")
+                f"{self.n_items} statements; {verdict})")
 
 
 @dataclass
@@ -160,16 +164,16 @@ def _f1_per_resample(y: np.ndarray, p: np.ndarray, idx: np.ndarray, k: int, clas
     return f1[:, classes].mean(axis=1)
 
 
-def _predictions(run_id: str) -> pd.DataFrame:
-    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="eval/predictions_test.csv")
+def _predictions(run_id: str, eval_set: str) -> pd.DataFrame:
+    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=f"eval/predictions_{eval_set}.csv")
     return pd.read_csv(local)
 
 
 def paired_bootstrap(runs_a: list[str], runs_b: list[str], metric: str = "macro_f1", n: int = 2000,
-                     seed: int = 0) -> tuple[float, float, float, int]:
-    """Difference of `metric` (macro_f1 or f_avg) between two groups of runs on the same test statements."""
-    preds_a = [_predictions(r) for r in runs_a]
-    preds_b = [_predictions(r) for r in runs_b]
+                     seed: int = 0, eval_set: str = "test") -> tuple[float, float, float, int]:
+    """Difference of `metric` (macro_f1 or f_avg) between two groups of runs on the same statements."""
+    preds_a = [_predictions(r, eval_set) for r in runs_a]
+    preds_b = [_predictions(r, eval_set) for r in runs_b]
     key = "where" if "where" in preds_a[0].columns else "text"
     base = preds_a[0][[key, "label"]]
     labels = sorted(set(base["label"]).union(*(set(p["predicted"]) for p in preds_a + preds_b)))
@@ -211,8 +215,10 @@ def compare_runs(experiment: str | None = None, parent_run_id: str | None = None
         if len(ranked) < 2:
             continue
         a, b = ranked.iloc[0], ranked.iloc[1]
+        # The bootstrap resamples the statements of the metric's evaluation set (pooled over targets).
+        eval_set = metric.split("_", 1)[0]
         short = "f_avg" if metric.endswith("f_avg") else "macro_f1"
-        diff, low, high, n_items = paired_bootstrap(a["_runs"], b["_runs"], short, n_resamples)
-        boots.append(Bootstrap(str(dataset), a["model"], b["model"], f"test {short}", diff, low, high,
+        diff, low, high, n_items = paired_bootstrap(a["_runs"], b["_runs"], short, n_resamples, eval_set=eval_set)
+        boots.append(Bootstrap(str(dataset), a["model"], b["model"], f"{eval_set} {short}", diff, low, high,
                                n_resamples, n_items))
     return Comparison(table.drop(columns="_runs"), boots, metric)

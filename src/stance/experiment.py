@@ -25,6 +25,7 @@ class ExperimentSpec(BaseModel):
     configs: list[str] = Field(min_length=1)  # paths relative to the repository root (the working directory)
     seeds: list[int] = Field(default_factory=lambda: [13], min_length=1)
     overrides: list[str] = Field(default_factory=list)  # applied to every config, e.g. "model.epochs=2"
+    metric: str = "test_macro_f1"  # the headline metric: ranks models for the bootstrap
 
 
 @dataclass
@@ -68,7 +69,7 @@ def run_experiment(path: str | Path, extra: list[str] | None = None, compare: bo
         if compare:
             from .compare import compare_runs
 
-            report = compare_runs(parent_run_id=parent.info.run_id)
+            report = compare_runs(parent_run_id=parent.info.run_id, metric=spec.metric)
             report.log_to(parent.info.run_id)
             print(report.markdown)
     return ExperimentResult(parent.info.run_id, children, wall)

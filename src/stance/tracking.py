@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import tempfile
 import urllib.error
 import urllib.request
 import warnings
@@ -119,11 +118,6 @@ def log_artifact(path: Path, folder: str | None = None) -> None:
     mlflow.log_artifact(str(path), artifact_path=folder)
 
 
-def log_table(df: pd.DataFrame, name: str) -> None:
-    """A table the MLflow UI can show (and compare) as JSON."""
-    mlflow.log_table(df.reset_index(drop=True), artifact_file=name)
-
-
 def _pip_requirements(kind: str) -> list[str]:
     """Explicit pins: MLflow's inference is slow here and lists test tools and local +cpu tags."""
     from importlib.metadata import version
@@ -159,6 +153,3 @@ def log_model(model_dir: Path, kind: str, registered_name: str | None, example: 
         registered_model_name=registered_name,
     )
 
-
-def tempdir() -> tempfile.TemporaryDirectory:
-    return tempfile.TemporaryDirectory(prefix="stance-")

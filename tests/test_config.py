@@ -63,3 +63,32 @@ def test_missing_file_and_bad_override():
 
 def test_flatten_gives_dotted_params():
     assert flatten({"a": {"b": 1, "c": {"d": [1, 2]}}, "e": None}) == {"a.b": 1, "a.c.d": [1, 2], "e": None}
+
+
+def test_base_file_and_env_defaults(tmp_path, monkeypatch):
+    (tmp_path / "data.yaml").write_text("data:\n  name: shared\n  path: ${MY_DATA:-/default}/x.csv\n")
+    (tmp_path / "run.yaml").write_text("base: data.yaml\nmodel:\n  kind: tfidf\n")
+    monkeypatch.delenv("MY_DATA", raising=False)
+    cfg = load_config(tmp_path / "run.yaml")
+    assert cfg.data.name == "shared" and cfg.data.path == "/default/x.csv"
+    monkeypatch.setenv("MY_DATA", "/elsewhere")
+    assert load_config(tmp_path / "run.yaml").data.path == "/elsewhere/x.csv"
+
+
+def test_env_without_default_and_base_cycle_are_errors(tmp_path, monkeypatch):
+    monkeypatch.delenv("NOPE_VAR", raising=False)
+    (tmp_path / "a.yaml").write_text("data:\n  path: ${NOPE_VAR}/x.csv\nmodel: {kind: tfidf}\n")
+    with pytest.raises(ConfigError, match="environment variable NOPE_VAR is not set and has no default"):
+        load_config(tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("base: c.yaml\n")
+    (tmp_path / "c.yaml").write_text("base: b.yaml\n")
+    with pytest.raises(ConfigError, match="'base' files include each other"):
+        load_config(tmp_path / "b.yaml")
+
+
+def test_benchmark_configs_resolve_shared_paths():
+    cfg = load_config(ROOT / "configs" / "semeval2016-tfidf.yaml")
+    assert cfg.data.encoding == "cp1252" and len(cfg.data.train) == 2
+    assert cfg.data.train[1].endswith("semeval2016-task6/trainingdata-all-annotations.txt")
+    assert cfg.eval_sets[0].name == "taskB"
+    assert load_config(ROOT / "configs" / "pstance-transformer.yaml").data.labels == ["FAVOR", "AGAINST"]

@@ -116,3 +116,25 @@ def test_bad_split_value(tmp_path):
 def test_hf_dataset_fails_fast_offline():
     with pytest.raises(DataError, match="cannot be downloaded: HF_HUB_OFFLINE is set"):
         load_data(DataConfig(hf_dataset="someone/stance"), seed=1)
+
+
+def test_semeval_style_tsv_files_in_cp1252(tmp_path):
+    """The SemEval layout (several cp1252 TSV training files, CRLF, a Target column) through the real loader."""
+    header = "ID\tTarget\tTweet\tStance\tOpinion towards\tSentiment\r\n"
+
+    def tsv(name, rows):
+        body = "".join(f"{i}\t{t}\t{x}\t{s}\tX\tY\r\n" for i, (t, x, s) in enumerate(rows))
+        (tmp_path / name).write_bytes((header + body).encode("cp1252"))
+        return str(tmp_path / name)
+
+    rows = [(t, f"tweet {i} about {t} caf\u00e9 \u201cq\u201d #SemST", lab) for i, (t, lab) in
+            enumerate([("Atheism", "AGAINST"), ("Atheism", "FAVOR"), ("Atheism", "NONE")] * 7)]
+    cfg = DataConfig(train=[tsv("trial.txt", rows[:6]), tsv("train.txt", rows[6:])],
+                     test=tsv("test.txt", [("Atheism", "new tweet one", "FAVOR"), ("Atheism", "new tweet two", "AGAINST")]),
+                     format="tsv", encoding="cp1252", text_column="Tweet", label_column="Stance",
+                     target_column="Target", split_column=None, dev_size=0.15, test_size=0.15)
+    data = load_data(cfg, seed=1)
+    assert len(data.test) == 2 and len(data.train) + len(data.dev) == 21
+    assert set(data.train["target"]) == {"Atheism"}
+    assert "caf\u00e9 \u201cq\u201d" in data.train["text"].iloc[0]
+    assert any("dev split (15%) taken from the training file" in n for n in data.notes)

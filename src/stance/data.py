@@ -212,9 +212,6 @@ def load_data(cfg: DataConfig, seed: int) -> StanceData:
                 frames.append(to_frame(read_records(path, cfg.format, cfg.encoding), path, **kw).assign(split=s))
         df = pd.concat(frames, ignore_index=True)
         source = ", ".join(p for s in SPLITS for p in _paths(getattr(cfg, s)))
-        missing = [s for s in SPLITS if s not in set(df["split"])]
-        if missing:
-            df = _carve(df, missing, cfg, seed, notes)
     else:
         assert cfg.hf_dataset
         raw = read_hf_dataset(cfg.hf_dataset)
@@ -222,6 +219,12 @@ def load_data(cfg: DataConfig, seed: int) -> StanceData:
                   for s, recs in raw.items()]
         df = pd.concat(frames, ignore_index=True)
         source = f"hf://{cfg.hf_dataset}"
+    if not cfg.path:
+        missing = [s for s in SPLITS if s not in set(df["split"])]
+        if "train" in missing:
+            raise DataError(f"{source}: no training split")
+        if missing:
+            df = _carve(df, missing, cfg, seed, notes)
     df = df.reset_index(drop=True)
     df = _dedupe(df, cfg.duplicates, notes)
     if cfg.exclude:

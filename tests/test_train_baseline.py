@@ -85,3 +85,21 @@ def test_cli_train_reports_config_errors_before_any_run(tracking_uri, tmp_path):
     assert out.returncode == 2
     assert "unknown key 'model.cc'; did you mean 'C'?" in out.stderr
     assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_pyfunc_fills_missing_targets_with_the_models_own(result):
+    model = mlflow.pyfunc.load_model("models:/stance-tfidf/latest")
+    frame = pd.DataFrame({"text": ["Build the wall.", "Build the wall."], "target": [TARGET, ""]})
+    out = model.predict(frame)
+    assert out["label"].tolist() == ["FAVOR", "FAVOR"]
+    assert out.iloc[0]["FAVOR"] == out.iloc[1]["FAVOR"]
+
+
+def test_credential_like_params_are_never_logged(tracking_uri):
+    from stance import tracking
+
+    mlflow.set_experiment("params")
+    with mlflow.start_run() as run:
+        tracking.log_params({"tracking.api_token": "s3cret", "db.password": "x", "model.C": 2.0, "long": "y" * 900})
+    params = mlflow.get_run(run.info.run_id).data.params
+    assert set(params) == {"model.C", "long"} and len(params["long"]) == tracking.PARAM_MAX

@@ -23,8 +23,7 @@ class Report:
 
 def f_avg(y_true, y_pred, labels=("FAVOR", "AGAINST")) -> float:
     """SemEval-2016 Task 6 metric: mean F1 of FAVOR and AGAINST (NONE still counts as an error class)."""
-    present = [lab for lab in labels]
-    return float(np.mean(f1_score(y_true, y_pred, labels=present, average=None, zero_division=0)))
+    return float(np.mean(f1_score(y_true, y_pred, labels=list(labels), average=None, zero_division=0)))
 
 
 def evaluate(y_true, y_pred, labels: list[str], targets=None) -> Report:

@@ -75,7 +75,7 @@ def load_model(model: str) -> StanceModel:
 
 def resolve_targets(model: StanceModel, target: str | Sequence[str] | None, n: int) -> list[str]:
     if target is None:
-        known = getattr(model, "targets", [])
+        known = model.targets
         if len(known) > 1:
             raise ValueError(f"this model was trained on {len(known)} targets; pass target= one of {known}")
         target = known[0] if known else ""
@@ -110,7 +110,8 @@ def score_frame(model: StanceModel, frame: pd.DataFrame) -> pd.DataFrame:
         raise InvalidInputError({0: f"input has no 'text' column (columns: {list(frame.columns)})"}, len(frame))
     target = frame["target"].tolist() if "target" in frame.columns else None
     if target is not None:
-        default = resolve_targets(model, None, 1)[0] if len(getattr(model, "targets", [])) <= 1 else None
+        # Rows without a target get the model's own, when it has exactly one (or none).
+        default = resolve_targets(model, None, 1)[0] if len(model.targets) <= 1 else None
         target = [t if isinstance(t, str) and t.strip() else default for t in target]
     preds = predict(frame["text"].tolist(), model, target=target)
     out = pd.DataFrame({"label": [p.label for p in preds]})

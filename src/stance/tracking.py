@@ -82,9 +82,7 @@ def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None 
 def log_config(cfg: Config) -> None:
     tree = cfg.model_dump(mode="json")
     mlflow.log_text(yaml.safe_dump(tree, sort_keys=False), "config.yaml")
-    params = {k: str(v)[:PARAM_MAX] for k, v in flatten(tree).items()
-              if not any(w in k.lower() for w in _SECRET_WORDS)}
-    mlflow.log_params(params)
+    log_params(flatten(tree))
 
 
 def log_dataset(data: StanceData) -> None:
@@ -111,7 +109,9 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
 
 
 def log_params(params: dict[str, Any]) -> None:
-    mlflow.log_params({k: str(v)[:PARAM_MAX] for k, v in params.items()})
+    """Every param goes through here: values cut to PARAM_MAX, credential-like keys never logged."""
+    mlflow.log_params({k: str(v)[:PARAM_MAX] for k, v in params.items()
+                       if not any(w in k.lower() for w in _SECRET_WORDS)})
 
 
 def log_artifact(path: Path, folder: str | None = None) -> None:

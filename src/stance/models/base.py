@@ -15,6 +15,7 @@ LogFn = Callable[[dict[str, float], int], None]
 class StanceModel(ABC):
     kind: ClassVar[str]
     labels: list[str]
+    targets: list[str]  # the targets seen in training (the default target when there is one)
 
     @abstractmethod
     def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,

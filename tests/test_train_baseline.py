@@ -62,7 +62,7 @@ def test_pyfunc_scores_every_row_of_a_dataframe(result):
 def test_predict_rejects_invalid_items_by_index(result):
     from stance.predict import InvalidInputError
 
-    with pytest.raises(InvalidInputError, match=r"2 of 4 inputs are invalid: index 1: empty or whitespace-only text; "
+    with pytest.raises(InvalidInputError, match=r"2 of 4 inputs are invalid: index 1: empty text \(only whitespace or control characters\); "
                                                 r"index 3: expected a string, got int"):
         predict(["ok", "  ", "fine", 5], model=str(result.model_dir))
 

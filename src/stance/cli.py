@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 
@@ -40,16 +41,29 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .predict import predict
-    from .predict_io import iter_input_texts
+    from .predict import load_model
+    from .predict_io import InputRecord, iter_input_records, predict_records
 
-    texts = list(args.texts)
-    if args.input:
-        texts += [t for t in iter_input_texts(args.input)]
-    if not texts:
+    records = [InputRecord(0, t) for t in args.texts]
+    if not records and not args.input:
         raise SystemExit("stance predict: give statements as arguments or --input FILE (- for stdin)")
-    for p in predict(texts, model=args.model, target=args.target):
-        print(json.dumps(p.to_dict(), ensure_ascii=False))
+    stream = itertools.chain(records, iter_input_records(args.input) if args.input else ())
+    model = load_model(args.model)
+    total = invalid = 0
+    for rec, p in predict_records(stream, model, args.target, args.chunk_size, args.min_confidence):
+        total += 1
+        where = f"line {rec.line}" if rec.line else f"argument {total}"
+        if not p.valid:
+            invalid += 1
+            print(f"stance predict: {args.input or 'input'} {where}: {p.error}", file=sys.stderr)
+            if args.on_invalid == "mark":
+                print(json.dumps({"line": rec.line or None, **p.to_dict()}, ensure_ascii=False))
+            continue
+        print(json.dumps({"line": rec.line, **p.to_dict()} if rec.line else p.to_dict(), ensure_ascii=False))
+    if invalid:
+        print(f"stance predict: {invalid} of {total} inputs were invalid; the other {total - invalid} were scored",
+              file=sys.stderr)
+        return 2
     return 0
 
 
@@ -108,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
     r.add_argument("--target", default=None, help="stance target (default: the model's training target)")
     r.add_argument("--input", default=None, help=".jsonl or .csv with a 'text' field, or - for JSON lines on stdin")
+    r.add_argument("--on-invalid", choices=["report", "mark"], default="report",
+                   help="report: invalid inputs are named on stderr and skipped in the output; mark: they also get "
+                        "an output line with an 'error' field, so output lines match input lines. Either way every "
+                        "valid input is scored and the exit status is 2 when any input was invalid")
+    r.add_argument("--min-confidence", type=float, default=None,
+                   help="mark results whose top score is below this as abstained (label and scores are kept)")
+    r.add_argument("--chunk-size", type=int, default=1000, help="statements read and scored at a time")
     r.add_argument("texts", nargs="*", help="statements to label")
     r.set_defaults(fn=_predict)
 

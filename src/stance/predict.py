@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence
 
 import pandas as pd
 
 from . import models
 from .models.base import StanceModel
+
+OnInvalid = Literal["raise", "mark"]
+# C0/C1 control characters other than tab and newlines: noise from PDFs and scrapes, scored as spaces.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class InvalidInputError(ValueError):
@@ -24,25 +30,45 @@ class InvalidInputError(ValueError):
 
 @dataclass(frozen=True)
 class Prediction:
+    """One statement's result. An invalid input (on_invalid="mark") has `error` set and no label."""
+
     text: str
-    label: str
+    label: str | None
     scores: dict[str, float]
     target: str = ""
+    error: str | None = None
+    abstained: bool = False  # top score below min_confidence: label and scores are kept, flagged unsure
     extra: dict = field(default_factory=dict, compare=False)
 
+    @property
+    def valid(self) -> bool:
+        return self.error is None
+
     def to_dict(self) -> dict:
-        return {"text": self.text, "target": self.target, "label": self.label, "scores": self.scores}
+        if self.error is not None:
+            return {"text": self.text, "target": self.target, "error": self.error}
+        return {"text": self.text, "target": self.target, "label": self.label, "scores": self.scores,
+                "abstained": self.abstained}
 
 
 def check_text(text: object) -> str | None:
     """Why a statement cannot be scored, or None when it can."""
     if text is None:
         return "None is not a statement"
+    if isinstance(text, (bytes, bytearray)):
+        return "expected a string, got bytes (decode it first, e.g. text.decode('utf-8'))"
     if not isinstance(text, str):
         return f"expected a string, got {type(text).__name__}"
-    if not text.strip():
-        return "empty or whitespace-only text"
+    if _SURROGATE.search(text):
+        return "contains unpaired surrogate code points (not valid Unicode text)"
+    if not _CONTROL.sub(" ", text).strip():
+        return "empty text (only whitespace or control characters)"
     return None
+
+
+def clean_text(text: str) -> str:
+    """What the model sees: control characters become spaces (the input is otherwise untouched)."""
+    return _CONTROL.sub(" ", text)
 
 
 def _local_model_dir(path: Path) -> Path:
@@ -87,20 +113,48 @@ def resolve_targets(model: StanceModel, target: str | Sequence[str] | None, n: i
     return targets
 
 
-def predict(texts: str | Sequence[str], model: str | StanceModel, target: str | Sequence[str] | None = None
+def check_target(model: StanceModel, target: object) -> str | None:
+    """Why a target cannot be used with this model, or None. Models that read the target as text
+    (the transformer) accept any target; models that one-hot it (TF-IDF) know only their training targets."""
+    if not isinstance(target, str) or not target.strip():
+        return f"target must be a non-empty string, got {target!r}"
+    if not model.accepts_unseen_targets and model.targets and target not in model.targets:
+        return (f"target {target!r} was not seen in training and this {model.kind} model cannot score it "
+                f"(known targets: {model.targets})")
+    return None
+
+
+def predict(texts: str | Sequence[str], model: str | StanceModel, target: str | Sequence[str] | None = None, *,
+            on_invalid: OnInvalid = "raise", min_confidence: float | None = None
             ) -> Prediction | list[Prediction]:
-    """Stance of one statement (returns one Prediction) or of a list (returns a list, in input order)."""
+    """Stance of one statement (returns one Prediction) or of a list (returns a list, in input order).
+
+    on_invalid="raise" (default) raises InvalidInputError naming every bad index before scoring anything;
+    "mark" scores every valid item and returns invalid ones as Predictions with `error` set.
+    min_confidence: results whose top score is below it are returned with abstained=True.
+    """
+    if on_invalid not in ("raise", "mark"):
+        raise ValueError(f"on_invalid must be 'raise' or 'mark', got {on_invalid!r}")
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
     single = isinstance(texts, str)
     items = [texts] if single else list(texts)
-    errors = {i: why for i, t in enumerate(items) if (why := check_text(t))}
-    if errors:
-        raise InvalidInputError(errors, len(items))
     m = load_model(str(model)) if not isinstance(model, StanceModel) else model
     targets = resolve_targets(m, target, len(items))
-    proba = m.predict_proba(items, targets) if items else []
-    out = [Prediction(text=t, target=tg, label=m.labels[int(p.argmax())],
-                      scores={lab: float(p[j]) for j, lab in enumerate(m.labels)})
-           for t, tg, p in zip(items, targets, proba)]
+    errors = {i: why for i, (t, tg) in enumerate(zip(items, targets)) if (why := check_text(t) or check_target(m, tg))}
+    if errors and on_invalid == "raise":
+        raise InvalidInputError(errors, len(items))
+    ok = [i for i in range(len(items)) if i not in errors]
+    proba = m.predict_proba([clean_text(items[i]) for i in ok], [targets[i] for i in ok]) if ok else []
+    out: list[Prediction] = [None] * len(items)  # type: ignore[list-item]
+    for i, why in errors.items():
+        t, tg = items[i], targets[i]
+        out[i] = Prediction(text=t if isinstance(t, str) else repr(t)[:200], target=tg if isinstance(tg, str) else "",
+                            label=None, scores={}, error=why)
+    for i, p in zip(ok, proba):
+        out[i] = Prediction(text=items[i], target=targets[i], label=m.labels[int(p.argmax())],
+                            scores={lab: float(p[j]) for j, lab in enumerate(m.labels)},
+                            abstained=min_confidence is not None and float(p.max()) < min_confidence)
     return out[0] if single else out
 
 

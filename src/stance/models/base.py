@@ -16,6 +16,8 @@ class StanceModel(ABC):
     kind: ClassVar[str]
     labels: list[str]
     targets: list[str]  # the targets seen in training (the default target when there is one)
+    # Whether a target never seen in training can be scored (the transformer reads it as text).
+    accepts_unseen_targets: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,

@@ -63,6 +63,7 @@ def pick_device(cfg: TransformerConfig) -> str:
 
 class TransformerModel(StanceModel):
     kind = "transformer"
+    accepts_unseen_targets = True  # the target is the first sentence of the pair, read as text
 
     def __init__(self, cfg: TransformerConfig, labels: list[str], seed: int = 13):
         self.cfg, self.labels, self.seed = cfg, list(labels), seed

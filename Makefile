@@ -33,7 +33,7 @@ test: $(STAMP) browser
 	$(VENV)/bin/pytest
 
 ui: $(STAMP)
-	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+	$(VENV)/bin/stance ui --port 5000
 
 clean:
 	rm -rf outputs mlruns mlflow.db .pytest_cache

@@ -16,7 +16,14 @@ def _train(args: argparse.Namespace) -> int:
     from .train import train
 
     cfg = load_config(args.config, args.set)
-    result = train(cfg)
+    try:
+        result = train(cfg, resume_run_id=args.resume)
+    except KeyboardInterrupt as e:
+        run_id = getattr(e, "run_id", None)
+        print(f"stance train: {e or 'interrupted'}; the MLflow run is marked KILLED"
+              + (f"; continue it with: stance train {args.config} --resume {run_id}" if run_id else ""),
+              file=sys.stderr)
+        return 130
     print(metrics_table({cfg.model.kind: result.metrics}))
     print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {result.tracking_uri}")
     print(f"model: {result.registered or result.model_uri or result.model_dir}")
@@ -96,6 +103,18 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ui(args: argparse.Namespace) -> int:
+    import os
+
+    from .ui import ui_command
+
+    cmd = ui_command(args.tracking_uri, args.host, args.port)
+    print(f"MLflow UI on http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+    os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    os.execv(cmd[0], cmd)  # replace this process: signals reach the server directly
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -104,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("config", help="configs/<name>.yaml")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set model.C=2.0 (repeatable)")
+    t.add_argument("--resume", metavar="RUN_ID", default=None,
+                   help="continue an interrupted run (same config) from its latest checkpoint, in the same MLflow run")
     t.set_defaults(fn=_train)
 
     e = sub.add_parser("evaluate", help="score a tracked model on a labelled file")
@@ -153,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--examples", default="data/case_studies.jsonl")
     d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     d.set_defaults(fn=_demo)
+
+    u = sub.add_parser("ui", help="the MLflow UI over the tracking store (127.0.0.1 unless --host says otherwise)")
+    u.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    u.add_argument("--port", type=int, default=5000)
+    u.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db")
+    u.set_defaults(fn=_ui)
     return p
 
 

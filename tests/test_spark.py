@@ -66,3 +66,17 @@ def test_spark_udf_labels_equal_stance_predict(spark, registered_transformer, mo
     want = np.array([[p.scores[k] for k in ("FAVOR", "AGAINST", "NONE")] for p in expected])
     assert np.allclose(got, want, atol=1e-5)
     assert np.allclose(got.sum(axis=1), 1, atol=1e-5)
+
+
+def test_spark_job_with_an_invalid_statement_fails_naming_it(spark, registered_transformer, monkeypatch):
+    """A bad row stops the job with our message; it is never scored or dropped silently."""
+    import mlflow
+    from pyspark.sql import functions as F
+
+    uri, _ = registered_transformer
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    df = spark.createDataFrame([(TEXTS[0],), ("   ",)], "text string").coalesce(1)
+    udf = mlflow.pyfunc.spark_udf(spark, MODEL, env_manager="local", result_type="label string")
+    with pytest.raises(Exception, match=r"1 of 2 inputs are invalid: index 1: empty or whitespace-only text"):
+        df.withColumn("label", udf(F.struct("text"))).collect()

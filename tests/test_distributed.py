@@ -31,11 +31,11 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 LOSS_TOL = 0.05
 PROBA_TOL = 0.05
-# Shrunk and made deterministic enough to compare: fp32, no class weights/warmup/length grouping, 1 thread.
+# Shrunk and made deterministic enough to compare: CPU, fp32, no class weights/warmup/length grouping, 1 thread.
 SETS = ["data.path=tiny.jsonl", "data.exclude=null", "eval_sets=[]", "model.epochs=3", "model.max_length=48",
         "model.early_stopping_patience=null", "model.precision=fp32", "model.warmup_ratio=0",
         "model.class_weight=null", "model.group_by_length=false", "model.num_threads=1",
-        "model.learning_rate=3e-4"]
+        "model.learning_rate=3e-4", "model.device=cpu"]
 
 
 def _free_port() -> int:

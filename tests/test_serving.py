@@ -96,3 +96,16 @@ def test_request_without_text_column_is_rejected(served):
     status, body = _post(base, {"dataframe_records": [{"statement": TEXTS[0]}]})
     assert status == 400
     assert "text" in body["message"]
+
+
+def test_pyfunc_in_process_raises_mlflow_exception_naming_the_index(registered_transformer, monkeypatch):
+    import mlflow
+    import pandas as pd
+    from mlflow.exceptions import MlflowException
+
+    uri, result = registered_transformer
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model(result.model_uri)
+    with pytest.raises(MlflowException, match=r"1 of 2 inputs are invalid: index 0: empty or whitespace-only text"):
+        model.predict(pd.DataFrame({"text": ["", TEXTS[0]]}))

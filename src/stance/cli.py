@@ -12,6 +12,7 @@ from .readers import DataError
 
 def _train(args: argparse.Namespace) -> int:
     from .config import load_config
+    from .distributed import is_main_process
     from .table import metrics_table
     from .train import train
 
@@ -24,6 +25,8 @@ def _train(args: argparse.Namespace) -> int:
               + (f"; continue it with: stance train {args.config} --resume {run_id}" if run_id else ""),
               file=sys.stderr)
         return 130
+    if not is_main_process():
+        return 0  # under torchrun/accelerate rank 0 reports
     print(metrics_table({cfg.model.kind: result.metrics}))
     print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {result.tracking_uri}")
     print(f"model: {result.registered or result.model_uri or result.model_dir}")

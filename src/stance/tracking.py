@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import subprocess
@@ -9,12 +10,14 @@ import urllib.error
 import urllib.request
 import warnings
 from pathlib import Path
-from typing import Any, Iterator
+from types import SimpleNamespace
+from typing import Any, Callable, Iterator, TypeVar
 
 import mlflow
 import pandas as pd
 import yaml
 
+from . import distributed
 from .config import Config, flatten
 from .data import StanceData
 
@@ -28,6 +31,17 @@ _URI_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^@/\s]+@")
 
 class TrackingError(RuntimeError):
     """The tracking store cannot be used (unreachable server, unwritable artifact root)."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def main_process_only(fn: F) -> F:
+    """Under torchrun/accelerate only rank 0 writes to MLflow; the other ranks' calls do nothing."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs) if distributed.is_main_process() else None
+    return wrapper  # type: ignore[return-value]
 
 
 def resolve_uri(uri: str | None) -> str:
@@ -60,7 +74,14 @@ def git_commit() -> str:
 def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None = None,
         run_name: str | None = None, run_id: str | None = None,
         parent_run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
-    """An MLflow run that always ends with a true status: FINISHED, FAILED, or KILLED on Ctrl-C/SIGTERM."""
+    """An MLflow run that always ends with a true status: FINISHED, FAILED, or KILLED on Ctrl-C/SIGTERM.
+
+    Under torchrun/accelerate only rank 0 opens the run; the other ranks get a stand-in carrying its ids.
+    """
+    if not distributed.is_main_process():
+        run_id, experiment_id = distributed.share_from_main(None)
+        yield SimpleNamespace(info=SimpleNamespace(run_id=run_id, experiment_id=experiment_id))  # type: ignore[misc]
+        return
     configure(uri)
     exp = mlflow.set_experiment(experiment)
     if "mlflow.experimentKind" not in exp.tags:
@@ -72,6 +93,7 @@ def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None 
     active = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name, tags=tags,
                               parent_run_id=parent_run_id, nested=parent_run_id is not None)
     try:
+        distributed.share_from_main((active.info.run_id, active.info.experiment_id))
         yield active
     except (KeyboardInterrupt, SystemExit):
         mlflow.end_run(status="KILLED")
@@ -97,6 +119,7 @@ def _redact(value: Any) -> str:
     return _URI_PASSWORD.sub(r"\1***@", str(value))
 
 
+@main_process_only
 def log_config(cfg: Config) -> None:
     """The config as YAML (first artifact of every run, so an unwritable store fails before training)."""
     tree = cfg.model_dump(mode="json")
@@ -125,6 +148,7 @@ def check_resumable(run_id: str, cfg: Config) -> None:
                           f"resume with the config the run started with")
 
 
+@main_process_only
 def log_dataset(data: StanceData) -> None:
     """One MLflow dataset input per split, all carrying the digest of the whole labelled set."""
     for split, df in data.splits.items():
@@ -140,21 +164,25 @@ def log_dataset(data: StanceData) -> None:
         log_text("\n".join(data.notes) + "\n", "data_notes.txt")
 
 
+@main_process_only
 def log_text(text: str, name: str) -> None:
     with _writing_artifacts():
         mlflow.log_text(text, name)
 
 
+@main_process_only
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
     mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
 
+@main_process_only
 def log_params(params: dict[str, Any]) -> None:
     """Every param goes through here: values cut to PARAM_MAX, credential-like keys never logged."""
     mlflow.log_params({k: _redact(v)[:PARAM_MAX] for k, v in params.items()
                        if not any(w in k.lower() for w in _SECRET_WORDS)})
 
 
+@main_process_only
 def log_artifact(path: Path, folder: str | None = None) -> None:
     with _writing_artifacts():
         mlflow.log_artifact(str(path), artifact_path=folder)
@@ -173,6 +201,7 @@ def _pip_requirements(kind: str) -> list[str]:
     return reqs
 
 
+@main_process_only
 def log_model(model_dir: Path, kind: str, registered_name: str | None, example: pd.DataFrame,
               example_output: pd.DataFrame) -> Any:
     """Log the saved model as a pyfunc (models from code, no pickle) and register it."""

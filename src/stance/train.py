@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import interrupt, models, tracking
+from . import distributed, interrupt, models, tracking
 from .config import Config
 from .data import load_data, load_eval_set
 from .evaluation import evaluate_model
@@ -78,6 +78,10 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
             raise
         train_time = time.perf_counter() - start
         metrics = {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
+        if not distributed.is_main_process():
+            # Under torchrun/accelerate the other ranks only join training; rank 0 evaluates, saves, logs.
+            return TrainResult(run_id, active.info.experiment_id, tracking.resolve_uri(cfg.tracking.uri), None,
+                               None, metrics, out / "model")
         tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})
 
         for name, df in [("dev", data.dev), ("test", data.test), *eval_sets.items()]:

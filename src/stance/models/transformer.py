@@ -145,6 +145,9 @@ class TransformerModel(StanceModel):
             report_to="none",  # our MetricsLogger logs; transformers' MLflow callback is not used
             disable_tqdm=os.environ.get("CI") == "true",
             save_only_model=False,
+            # Our models' loss is a per-statement mean; transformers would multiply it by the number of DDP
+            # processes (a token-count correction meant for LM losses), doubling gradients under 2 ranks.
+            average_tokens_across_devices=False,
         )
         callbacks: list = [MetricsLogger(log), StopOnSignal()]
         if self.cfg.early_stopping_patience:
@@ -160,13 +163,15 @@ class TransformerModel(StanceModel):
             raise interrupt.Interrupted(signame, f"checkpoint at step {trainer.state.global_step} kept in {out}")
         self.model = trainer.model.eval()
         state = trainer.state
-        if not self.cfg.keep_checkpoints:
+        trainer.accelerator.wait_for_everyone()  # under DDP other ranks may still read the best checkpoint
+        if not self.cfg.keep_checkpoints and trainer.is_world_process_zero():
             shutil.rmtree(out, ignore_errors=True)  # ~0.3 GB per checkpoint; only an interrupted run needs them
         return {
             "best_epoch": _best_epoch(state),
             "epochs_run": float(state.epoch or 0),
             "n_truncated_train": self.count_truncated(train["text"].tolist(), train["target"].tolist()),
             "device": self.device,
+            "world_size": args.world_size,  # processes that trained together (torchrun / accelerate launch)
             "resumed_from": str(last) if last else "",
         }
 

@@ -13,6 +13,8 @@ from . import models, tracking
 from .config import Config
 from .data import load_data, load_eval_set
 from .evaluation import evaluate_model
+from .explain import top_features_table
+from .models.calibrated import calibrate
 from .predict import score_frame
 
 
@@ -66,8 +68,11 @@ def train(cfg: Config, parent_run_id: str | None = None) -> TrainResult:
         start = time.perf_counter()
         info = model.fit(data.train, data.dev, log=tracking.log_metrics, work_dir=out)
         train_time = time.perf_counter() - start
+        model = calibrate(model, data.dev, cfg.model.calibration)  # fitted on dev, saved with the model
         metrics = {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
         tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})
+        if (top := top_features_table(model)) is not None:
+            tracking.log_tables({"top_features": top}, "explain")  # the baseline's strongest n-grams per label
 
         for name, df in [("dev", data.dev), ("test", data.test), *eval_sets.items()]:
             if df is None:
@@ -75,8 +80,7 @@ def train(cfg: Config, parent_run_id: str | None = None) -> TrainResult:
                 continue
             ev = evaluate_model(model, df, name, out / "eval")
             metrics.update(ev.report.prefixed(name))
-            for f in ev.files:
-                tracking.log_artifact(f, "eval")
+            tracking.log_evaluation(ev)
 
         model_dir = out / "model"
         model.save(model_dir)

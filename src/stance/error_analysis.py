@@ -64,11 +64,11 @@ def cross_model_tables(frames: dict[str, pd.DataFrame], labels: list[str]) -> di
     wrong_by = pd.concat([both[f"{n}_label"] != both["label"] for n in names], axis=1)
     both["wrong_by"] = [",".join(n for n, w in zip(names, row) if w) for row in wrong_by.itertuples(index=False)]
     distinct = both[[f"{n}_label" for n in names]].nunique(axis=1)
-    conf_cols = [f"{n}_confidence" for n in names]
-    tables = {
-        "misclassified": both[wrong_by.any(axis=1)].sort_values(conf_cols, ascending=False).reset_index(drop=True),
-        "disagreements": both[distinct > 1].sort_values(conf_cols, ascending=False).reset_index(drop=True),
-    }
+    # Most confident first: a sure mistake is the one worth reading.
+    surest = both[[f"{n}_confidence" for n in names]].max(axis=1)
+    both = both.assign(_s=surest).sort_values("_s", ascending=False, kind="stable").drop(columns="_s")
+    tables = {"misclassified": both[wrong_by.loc[both.index].any(axis=1)].reset_index(drop=True),
+              "disagreements": both[distinct.loc[both.index] > 1].reset_index(drop=True)}
     for table_name in group_tables(frames[names[0]], labels):
         column = table_name[len("by_"):]
         tables[table_name] = pd.concat([group_metrics(frames[n], column, labels).assign(model=n) for n in names],

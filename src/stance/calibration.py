@@ -161,9 +161,10 @@ def brier(proba: np.ndarray, y: Sequence[int]) -> float:
     """Multi-class Brier score (scikit-learn's brier_score_loss over one-hot labels)."""
     from sklearn.metrics import brier_score_loss
 
-    proba, y = np.asarray(proba), np.asarray(y, dtype=int)
-    k = proba.shape[1]
-    return float(brier_score_loss(y, proba, labels=list(range(k))))
+    proba, y = np.asarray(proba, dtype=np.float64), np.asarray(y, dtype=int)
+    # float32 softmax rows sum to 1 only within ~1e-7, which scikit-learn warns about.
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    return float(brier_score_loss(y, proba, labels=list(range(proba.shape[1]))))
 
 
 def calibration_metrics(raw: np.ndarray, calibrated: np.ndarray, y: Sequence[int]) -> dict[str, float]:

@@ -32,6 +32,13 @@ class CalibratedModel(StanceModel):
             raise AttributeError(name)
         return getattr(self.base, name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Settings changed on the loaded model (e.g. cfg for long texts) must reach the model that uses them.
+        if name in ("base", "calibrator"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.base, name, value)
+
     def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
             work_dir: Path | None = None) -> dict[str, Any]:
         raise TypeError("fit the base model, then calibrate() it")

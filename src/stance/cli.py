@@ -18,6 +18,11 @@ def _train(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.set)
     result = train(cfg)
     print(metrics_table({cfg.model.kind: result.metrics}))
+    m = result.metrics
+    for prefix in ("test", *(e.name for e in cfg.eval_sets)):
+        if f"{prefix}_ece" in m:
+            print(f"calibration on {prefix} ({cfg.model.calibration}, fitted on dev): ECE {m[f'{prefix}_ece_uncalibrated']:.3f}"
+                  f" -> {m[f'{prefix}_ece']:.3f}, Brier {m[f'{prefix}_brier_uncalibrated']:.3f} -> {m[f'{prefix}_brier']:.3f}")
     print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {result.tracking_uri}")
     print(f"model: {result.registered or result.model_uri or result.model_dir}")
     return 0

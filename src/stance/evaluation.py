@@ -63,7 +63,7 @@ def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out_dir: Pat
     return Evaluation(name, report, preds, files, tables)
 
 
-def _label(ref: str, kind: str, taken: set[str]) -> str:
+def _label(kind: str, taken: set[str]) -> str:
     """A short, unique column prefix per evaluated model: its kind, numbered when two share one."""
     name, n = kind, 2
     while name in taken:
@@ -96,7 +96,7 @@ def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: 
         one = spec
         if one.default_target is None and len(model.targets) == 1:
             one = spec.model_copy(update={"default_target": model.targets[0]})  # rows without a target: the model's
-        name = _label(ref, model.kind, taken)
+        name = _label(model.kind, taken)
         loaded[name], frames[name] = (ref, model), load_eval_set(one, model.labels)
     labels = {tuple(m.labels) for _, m in loaded.values()}
     if len(labels) > 1:

@@ -133,3 +133,10 @@ def test_calibration_none_stores_no_calibrator_and_metrics_agree(tiny_corpus, tr
     m = mlflow.get_run(result.run_id).data.metrics
     assert not (result.model_dir / "calibration.json").exists()
     assert m["test_ece"] == m["test_ece_uncalibrated"] and m["test_brier"] == m["test_brier_uncalibrated"]
+
+
+def test_brier_matches_scikit_learn_multiclass_definition():
+    from sklearn.metrics import brier_score_loss
+
+    proba, y = _overconfident(200, seed=5)
+    assert brier(proba, y) == pytest.approx(brier_score_loss(y, proba, labels=[0, 1, 2]))

@@ -158,13 +158,14 @@ def ece(proba: np.ndarray, y: Sequence[int], n_bins: int = ECE_BINS) -> float:
 
 
 def brier(proba: np.ndarray, y: Sequence[int]) -> float:
-    """Multi-class Brier score (scikit-learn's brier_score_loss over one-hot labels)."""
-    from sklearn.metrics import brier_score_loss
-
+    """Multi-class Brier score: squared error against the one-hot label, summed over classes, averaged
+    over statements (scikit-learn >= 1.7's multi-class brier_score_loss; written out for older ones)."""
     proba, y = np.asarray(proba, dtype=np.float64), np.asarray(y, dtype=int)
-    # float32 softmax rows sum to 1 only within ~1e-7, which scikit-learn warns about.
+    if len(y) == 0:
+        return float("nan")
+    # float32 softmax rows sum to 1 only within ~1e-7.
     proba = proba / proba.sum(axis=1, keepdims=True)
-    return float(brier_score_loss(y, proba, labels=list(range(proba.shape[1]))))
+    return float(((proba - np.eye(proba.shape[1])[y]) ** 2).sum(axis=1).mean())
 
 
 def calibration_metrics(raw: np.ndarray, calibrated: np.ndarray, y: Sequence[int]) -> dict[str, float]:

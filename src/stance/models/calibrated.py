@@ -6,6 +6,7 @@ pyfunc, evaluation — gets calibrated probabilities, and every kind is calibrat
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -63,6 +64,10 @@ class CalibratedModel(StanceModel):
 def calibrate(model: StanceModel, dev: pd.DataFrame, method: str) -> StanceModel:
     """Fit `method` on the model's dev-split probabilities; "none" returns the model unchanged."""
     if method == "none":
+        return model
+    if len(dev) < 2:
+        warnings.warn(f"calibration {method!r} skipped: the dev split has {len(dev)} statement(s), at least 2 are "
+                      f"needed; probabilities stay uncalibrated", stacklevel=2)
         return model
     proba = model.predict_proba(dev["text"].tolist(), dev["target"].tolist())
     y = [model.labels.index(lab) for lab in dev["label"]]

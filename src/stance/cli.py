@@ -44,7 +44,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         m = ev.report.metrics
         print(f"\n{name}: ECE {m['ece']:.3f} (uncalibrated {m['ece_uncalibrated']:.3f}), "
               f"Brier {m['brier']:.3f} (uncalibrated {m['brier_uncalibrated']:.3f})")
-        print(f"coverage (answer only when the top score >= min_confidence; stance predict --min-confidence):")
+        print("coverage (answer only when the top score >= min_confidence; stance predict --min-confidence):")
         print(frame_markdown(ev.tables[f"coverage_{args.name}"].set_index("min_confidence").round(3)))
         if len(result.evaluations) == 1:
             print("\n" + ev.report.text_report)

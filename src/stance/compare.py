@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .table import markdown
-from .tracking import configure
+from .tracking import configure, log_tables
 
 # One progress bar per downloaded predictions file is noise in a report.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -52,7 +52,7 @@ class Comparison:
     table: pd.DataFrame
     bootstraps: list[Bootstrap] = field(default_factory=list)
     metric: str = "test_macro_f1"
-    # Error analysis of the two compared models (first seed of each): <table>_<eval set>[_<dataset>] -> frame.
+    # Error analysis of the two compared models (one run of each): <table>_<eval set>[_<dataset>] -> frame.
     error_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
@@ -77,9 +77,7 @@ class Comparison:
         with tempfile.TemporaryDirectory(prefix="stance-compare-") as tmp:
             for f in self.write(Path(tmp)):
                 client.log_artifact(run_id, str(f), artifact_path="comparison")
-        for name, df in self.error_tables.items():
-            mlflow.log_table(df.astype(object).where(df.notna(), None), artifact_file=f"errors/{name}.json",
-                             run_id=run_id)
+        log_tables(self.error_tables, "errors", run_id=run_id)
 
     def _chart(self, path: Path) -> Path:
         import matplotlib

@@ -118,11 +118,13 @@ def log_artifact(path: Path, folder: str | None = None) -> None:
     mlflow.log_artifact(str(path), artifact_path=folder)
 
 
-def log_tables(tables: dict[str, pd.DataFrame], folder: str) -> None:
-    """Tables the MLflow UI shows (Artifacts, and the evaluation view): <folder>/<name>.json."""
+def log_tables(tables: dict[str, pd.DataFrame], folder: str, run_id: str | None = None) -> None:
+    """Tables the MLflow UI shows (Artifacts, and the evaluation view): <folder>/<name>.json, to the active
+    run or to `run_id`."""
     for name, df in tables.items():
         # JSON has no NaN: empty cells become null.
-        mlflow.log_table(df.astype(object).where(df.notna(), None), artifact_file=f"{folder}/{name}.json")
+        mlflow.log_table(df.astype(object).where(df.notna(), None), artifact_file=f"{folder}/{name}.json",
+                         run_id=run_id)
 
 
 def log_evaluation(ev: Any, folder: str = "eval") -> None:

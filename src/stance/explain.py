@@ -15,6 +15,7 @@ the predicted label, negative = pushed away from it):
 """
 from __future__ import annotations
 
+import bisect
 import html
 import os
 import re
@@ -106,8 +107,10 @@ def _linear(model: StanceModel, text: str, target: str, label: str, top: int) ->
     word_scores = np.zeros(len(spans))
     named: list[tuple[str, float]] = []
 
-    def owner(pos: int) -> int:
-        return next(i for i, (a, b) in enumerate(spans) if a <= pos < b)
+    starts = [a for a, _ in spans]
+
+    def owner(pos: int) -> int:  # the word holding character `pos` (tokens never span whitespace)
+        return bisect.bisect_right(starts, pos) - 1
 
     # Word n-grams: the vectorizer's own token pattern and preprocessing, with positions.
     vec = features.named_transformers_["word"]

@@ -188,6 +188,22 @@ def log_artifact(path: Path, folder: str | None = None) -> None:
         mlflow.log_artifact(str(path), artifact_path=folder)
 
 
+def log_tables(tables: dict[str, pd.DataFrame], folder: str, run_id: str | None = None) -> None:
+    """Tables the MLflow UI shows (Artifacts, and the evaluation view): <folder>/<name>.json, to the active
+    run or to `run_id`."""
+    for name, df in tables.items():
+        # JSON has no NaN: empty cells become null.
+        mlflow.log_table(df.astype(object).where(df.notna(), None), artifact_file=f"{folder}/{name}.json",
+                         run_id=run_id)
+
+
+def log_evaluation(ev: Any, folder: str = "eval") -> None:
+    """An evaluation's files (plots, CSVs, reports) and its tables."""
+    for f in ev.files:
+        log_artifact(f, folder)
+    log_tables(ev.tables, folder)
+
+
 def _pip_requirements(kind: str) -> list[str]:
     """Explicit pins: MLflow's inference is slow here and lists test tools and local +cpu tags."""
     from importlib.metadata import version

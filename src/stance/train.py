@@ -13,6 +13,8 @@ from . import distributed, interrupt, models, tracking
 from .config import Config
 from .data import load_data, load_eval_set
 from .evaluation import evaluate_model
+from .explain import top_features_table
+from .models.calibrated import calibrate
 from .predict import score_frame
 
 
@@ -77,12 +79,15 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
             e.run_id = run_id  # type: ignore[attr-defined]  # for the CLI's resume hint
             raise
         train_time = time.perf_counter() - start
+        model = calibrate(model, data.dev, cfg.model.calibration)  # fitted on dev, saved with the model
         metrics = {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
         if not distributed.is_main_process():
             # Under torchrun/accelerate the other ranks only join training; rank 0 evaluates, saves, logs.
             return TrainResult(run_id, active.info.experiment_id, tracking.resolve_uri(cfg.tracking.uri), None,
                                None, metrics, out / "model")
         tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})
+        if (top := top_features_table(model)) is not None:
+            tracking.log_tables({"top_features": top}, "explain")  # the baseline's strongest n-grams per label
 
         for name, df in [("dev", data.dev), ("test", data.test), *eval_sets.items()]:
             if df is None:
@@ -90,8 +95,7 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
                 continue
             ev = evaluate_model(model, df, name, out / "eval")
             metrics.update(ev.report.prefixed(name))
-            for f in ev.files:
-                tracking.log_artifact(f, "eval")
+            tracking.log_evaluation(ev)
 
         model_dir = out / "model"
         model.save(model_dir)

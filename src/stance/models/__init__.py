@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from ..calibration import CALIBRATION_FILE, Calibrator
 from .base import StanceModel
 
 META_FILE = "stance_model.json"
@@ -40,14 +41,19 @@ def build(cfg, labels: list[str], seed: int) -> StanceModel:
 
 
 def load(path: str | Path) -> StanceModel:
-    """Load a directory written by StanceModel.save(), whatever its kind."""
+    """Load a directory written by StanceModel.save(), whatever its kind, with its calibrator when it has one."""
     path = Path(path)
     meta_path = path / META_FILE
     if not meta_path.is_file():
         raise FileNotFoundError(f"{path} is not a saved stance model (no {META_FILE})")
     refuse_pickles(path)
     kind = json.loads(meta_path.read_text())["kind"]
-    return model_class(kind).load(path)
+    model = model_class(kind).load(path)
+    if (path / CALIBRATION_FILE).is_file():
+        from .calibrated import CalibratedModel
+
+        return CalibratedModel(model, Calibrator.load(path / CALIBRATION_FILE))
+    return model
 
 
 __all__ = ["StanceModel", "UnsafeModelError", "build", "load", "model_class", "refuse_pickles", "META_FILE"]

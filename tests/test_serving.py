@@ -83,7 +83,7 @@ def test_invalid_statements_reject_the_request_naming_each_index(served):
     assert body["error_code"] == "INVALID_PARAMETER_VALUE"
     msg = body["message"]
     assert "3 of 5 inputs are invalid" in msg
-    assert "index 1: empty or whitespace-only text" in msg and "index 2: empty or whitespace-only text" in msg
+    assert "index 1: empty text (only whitespace or control characters)" in msg and "index 2: empty text (only whitespace or control characters)" in msg
     assert "index 3: missing text (NaN/null) is not a statement" in msg
     assert "index 0" not in msg and "index 4" not in msg
     assert proc.poll() is None  # the server keeps serving
@@ -107,5 +107,5 @@ def test_pyfunc_in_process_raises_mlflow_exception_naming_the_index(registered_t
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     mlflow.set_tracking_uri(uri)
     model = mlflow.pyfunc.load_model(result.model_uri)
-    with pytest.raises(MlflowException, match=r"1 of 2 inputs are invalid: index 0: empty or whitespace-only text"):
+    with pytest.raises(MlflowException, match=r"1 of 2 inputs are invalid: index 0: empty text \(only whitespace or control characters\)"):
         model.predict(pd.DataFrame({"text": ["", TEXTS[0]]}))

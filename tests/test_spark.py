@@ -78,5 +78,5 @@ def test_spark_job_with_an_invalid_statement_fails_naming_it(spark, registered_t
     mlflow.set_tracking_uri(uri)
     df = spark.createDataFrame([(TEXTS[0],), ("   ",)], "text string").coalesce(1)
     udf = mlflow.pyfunc.spark_udf(spark, MODEL, env_manager="local", result_type="label string")
-    with pytest.raises(Exception, match=r"1 of 2 inputs are invalid: index 1: empty or whitespace-only text"):
+    with pytest.raises(Exception, match=r"1 of 2 inputs are invalid: index 1: empty text \(only whitespace or control characters\)"):
         df.withColumn("label", udf(F.struct("text"))).collect()

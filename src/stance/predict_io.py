@@ -199,7 +199,7 @@ class PredictionWriter:
         else:
             import pyarrow as pa
 
-            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=self._parquet.schema_arrow))
+            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=self._parquet.schema))
         self._rows = []
 
     def __exit__(self, *exc) -> None:

@@ -139,3 +139,11 @@ def test_progress_bar_on_a_terminal_and_not_with_quiet(model_dir, tmp_path):
     out = subprocess.run([sys.executable, "-m", "stance.cli", *base], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "statements" not in out.stderr
     assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 30
+
+
+def test_inference_option_on_a_tfidf_model_is_refused(model_dir):
+    from stance.models import load
+
+    with pytest.raises(ValueError, match=r"inference='int8' applies to transformer models; .* is a tfidf model"):
+        load(model_dir, inference="int8")
+    assert load(model_dir, inference="auto").kind == "tfidf"

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,17 @@ MODES = ("fp32", "bf16", "int8")
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """This process's own peak RSS. Not getrusage: its ru_maxrss survives fork+exec, so a child of this
+    (large) parent would report the parent's peak; /proc's VmHWM belongs to the process image."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024  # kB
+
+
+# Runs `stance ...` in a child and writes that child's own peak RSS (MB) to the file named first.
+_MEASURED_CLI = ("import atexit, runpy, sys; out = sys.argv.pop(1); sys.argv[0] = 'stance'; "
+                 "sys.path.insert(0, {bench!r}); from speed import peak_rss_mb; "
+                 "atexit.register(lambda: open(out, 'w').write(str(peak_rss_mb()))); "
+                 "runpy.run_module('stance.cli', run_name='__main__')")
 
 
 def percentile_ms(seconds: list[float], q: float) -> float:
@@ -129,18 +138,13 @@ def run_child(cmd: list[str]) -> str:
     return proc.stdout
 
 
-def run_child_rss(cmd: list[str]) -> tuple[float, float]:
-    """(wall s, peak RSS MB) of one child process, read with os.wait4 so earlier children do not count."""
+def run_cli_measured(args: list[str], tmp: Path) -> tuple[float, float]:
+    """(wall s, peak RSS MB) of `stance ARGS` in a child process."""
+    rss_file = tmp / "rss.txt"
+    cmd = [sys.executable, "-c", _MEASURED_CLI.format(bench=str(Path(__file__).parent)), str(rss_file), *args]
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, env=child_env())
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - start
-        if proc.returncode not in (0,):
-            err.seek(0)
-            sys.exit(f"child failed ({proc.returncode}): {' '.join(cmd)}\n{err.read().decode()[-3000:]}")
-    return wall, usage.ru_maxrss / 1024
+    run_child(cmd)
+    return time.perf_counter() - start, float(rss_file.read_text())
 
 
 # ---------------------------------------------------------------- training
@@ -242,9 +246,8 @@ def streaming_section(tfidf_dir: Path, sizes: list[int], tmp: Path) -> list[dict
         with open(src, "w", encoding="utf-8") as f:
             for i in range(n):  # distinct statements: the corpus cycled with a running number
                 f.write(json.dumps({"id": i, "text": f"{pool[i % len(pool)]} ({i})"}) + "\n")
-        cmd = [sys.executable, "-m", "stance.cli", "predict", "--model", str(tfidf_dir), "--input", str(src),
-               "--output", str(dst), "--quiet"]
-        wall, rss = run_child_rss(cmd)
+        wall, rss = run_cli_measured(["predict", "--model", str(tfidf_dir), "--input", str(src),
+                                      "--output", str(dst), "--quiet"], tmp)
         with open(dst, encoding="utf-8") as f:
             written = sum(1 for _ in f)
         assert written == n, f"streaming wrote {written} of {n} predictions"

@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install browser demo test ui clean
+.PHONY: install browser java postgres demo test ui clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,11 +29,24 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "note: chromium is not installed and this is not root: the MLflow UI browser test will be skipped"
 
-test: $(STAMP) browser
+# The Spark test needs a Java runtime (Spark 4 wants 17+); install Debian's when missing (root only).
+java:
+	@command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } || \
+	  echo "note: java is not installed and this is not root: the Spark test will be skipped"
+
+# The team-tracking test starts its own throwaway PostgreSQL cluster from these binaries.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
+	  echo "note: PostgreSQL is not installed and this is not root: the PostgreSQL tracking test will be skipped"
+
+test: $(STAMP) browser java postgres
 	$(VENV)/bin/pytest
 
 ui: $(STAMP)
-	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+	$(VENV)/bin/stance ui --port 5000
 
 clean:
 	rm -rf outputs mlruns mlflow.db .pytest_cache

@@ -1,6 +1,7 @@
 """Shared fixtures: offline, quiet, and a private MLflow store per test (never the user's mlflow.db)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -111,3 +112,31 @@ def shrunk_config(name: str, data_path: Path, extra: tuple[str, ...] = (), **mod
     overrides = [f"data.path={data_path}", "data.exclude=null", "eval_sets=[]"]
     overrides += [f"model.{k}={json.dumps(v)}" for k, v in model_overrides.items()] + list(extra)
     return load_config(ROOT / "configs" / name, overrides)
+
+
+@pytest.fixture(scope="session")
+def registered_transformer(tmp_path_factory):
+    """One tiny fine-tune registered as `stance-transformer` in a private store (its own sqlite file and
+    artifact root), shared by the serving and Spark tests. Returns (tracking uri, TrainResult)."""
+    import mlflow
+
+    from stance.train import train
+
+    tmp = tmp_path_factory.mktemp("registered")
+    corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())
+    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    old_cwd, old_uri = os.getcwd(), os.environ.get("MLFLOW_TRACKING_URI")
+    os.chdir(tmp)
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        result = train(shrunk_config("transformer.yaml", corpus, epochs=1, batch_size=8, max_length=48,
+                                     early_stopping_patience=None))
+    finally:
+        os.chdir(old_cwd)
+        if old_uri is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old_uri
+        if mlflow.active_run():
+            mlflow.end_run()
+    return uri, dataclasses.replace(result, model_dir=tmp / result.model_dir)

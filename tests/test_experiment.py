@@ -69,4 +69,14 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     report.log_to(result.parent_run_id)
     logged = {f.path for f in mlflow.artifacts.list_artifacts(run_id=result.parent_run_id, artifact_path="comparison")}
     assert logged == {"comparison/comparison.md", "comparison/comparison.png", "comparison/comparison.json"}
+    # Error analysis of the two compared models (first seed of each), as tables on the parent run.
+    dis = mlflow.load_table("errors/disagreements_test.json", run_ids=[result.parent_run_id])
+    wrong = mlflow.load_table("errors/misclassified_test.json", run_ids=[result.parent_run_id])
+    preds = {name: __import__("pandas").read_csv(mlflow.artifacts.download_artifacts(
+        run_id=r, artifact_path="eval/predictions_test.csv")) for name, r in (("tfidf", runs[0]), ("tfidf-weak", weak.run_id))}
+    differ = (preds["tfidf"]["predicted"] != preds["tfidf-weak"]["predicted"]).sum()
+    any_wrong = ((preds["tfidf"]["predicted"] != preds["tfidf"]["label"])
+                 | (preds["tfidf-weak"]["predicted"] != preds["tfidf"]["label"])).sum()
+    assert len(dis) == differ > 0 and len(wrong) == any_wrong
+    assert {"tfidf_label", "tfidf-weak_label", "tfidf_confidence", "tfidf-weak_p_none"} <= set(dis.columns)
     assert len(files) == 3

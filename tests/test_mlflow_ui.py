@@ -6,22 +6,16 @@ metric names both model kinds share. Screenshots are saved under outputs/test-ar
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import mlflow
 import pytest
 
 from conftest import ROOT, shrunk_config
+from servers import mlflow_server
 from stance.train import train
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -29,38 +23,13 @@ ARTIFACTS = ROOT / "outputs" / "test-artifacts"
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it as root)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tiny_corpus, tracking_uri, tmp_path):
     """Two runs in the test's own store, then `mlflow server` over that store; stopped by PID."""
     runs = [train(shrunk_config("baseline.yaml", tiny_corpus, extra=(f"tracking.run_name=ui-run-C{c}",), C=c))
             for c in (1.0, 0.1)]
-    port = _free_port()
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking_uri, "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1"],
-        env=env, stdout=open(tmp_path / "server.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:  # /health answers before the API does: poll a real endpoint
-            try:
-                urllib.request.urlopen(f"{base}/api/2.0/mlflow/experiments/search?max_results=1", timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    pytest.fail("mlflow server did not start:\n" + (tmp_path / "server.log").read_text()[-3000:])
-                time.sleep(0.5)
+    with mlflow_server(tracking_uri, tmp_path) as base:
         yield base, runs
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and its worker
-        proc.wait(timeout=30)
 
 
 def _render(url: str, name: str) -> str:

@@ -11,12 +11,27 @@ from .readers import DataError
 
 def _train(args: argparse.Namespace) -> int:
     from .config import load_config
+    from .distributed import is_main_process
     from .table import metrics_table
     from .train import train
 
     cfg = load_config(args.config, args.set)
-    result = train(cfg)
+    try:
+        result = train(cfg, resume_run_id=args.resume)
+    except KeyboardInterrupt as e:
+        run_id = getattr(e, "run_id", None)
+        print(f"stance train: {e or 'interrupted'}; the MLflow run is marked KILLED"
+              + (f"; continue it with: stance train {args.config} --resume {run_id}" if run_id else ""),
+              file=sys.stderr)
+        return 130
+    if not is_main_process():
+        return 0  # under torchrun/accelerate rank 0 reports
     print(metrics_table({cfg.model.kind: result.metrics}))
+    m = result.metrics
+    for prefix in ("test", *(e.name for e in cfg.eval_sets)):
+        if f"{prefix}_ece" in m:
+            print(f"calibration on {prefix} ({cfg.model.calibration}, fitted on dev): ECE {m[f'{prefix}_ece_uncalibrated']:.3f}"
+                  f" -> {m[f'{prefix}_ece']:.3f}, Brier {m[f'{prefix}_brier_uncalibrated']:.3f} -> {m[f'{prefix}_brier']:.3f}")
     print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {result.tracking_uri}")
     print(f"model: {result.registered or result.model_uri or result.model_dir}")
     return 0
@@ -27,15 +42,46 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from .config import EvalSetConfig
     from .evaluation import evaluate_tracked
-    from .table import metrics_table
+    from .table import frame_markdown, metrics_table
 
     spec = EvalSetConfig(name=args.name, path=args.data, text_column=args.text_column, label_column=args.label_column,
                          target_column=args.target_column, default_target=args.target, optional=False)
-    ev, run_id = evaluate_tracked(args.model, spec, Path(args.out), args.experiment)
-    print(metrics_table({args.model: ev.report.prefixed(args.name)}, prefixes=(args.name,)))
-    print(ev.report.text_report)
-    print(f"run:   {run_id} (experiment {args.experiment})")
+    result = evaluate_tracked(args.model, spec, Path(args.out), args.experiment)
+    print(metrics_table({n: ev.report.prefixed(args.name) for n, ev in result.evaluations.items()},
+                        prefixes=(args.name,)))
+    for name, ev in result.evaluations.items():
+        m = ev.report.metrics
+        print(f"\n{name}: ECE {m['ece']:.3f} (uncalibrated {m['ece_uncalibrated']:.3f}), "
+              f"Brier {m['brier']:.3f} (uncalibrated {m['brier_uncalibrated']:.3f})")
+        print("coverage (answer only when the top score >= min_confidence; stance predict --min-confidence):")
+        print(frame_markdown(ev.tables[f"coverage_{args.name}"].set_index("min_confidence").round(3)))
+        if len(result.evaluations) == 1:
+            print("\n" + ev.report.text_report)
+    for name, run_id in result.run_ids.items():
+        print(f"run:   {run_id} ({name}, experiment {args.experiment})")
+    if result.comparison_run_id:
+        t = result.tables
+        print(f"comparison run: {result.comparison_run_id}: {len(t['disagreements'])} disagreements, "
+              f"{len(t['misclassified'])} items wrong by at least one model (tables under errors/)")
     print(f"files: {Path(args.out).resolve()}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .explain import explain, render_html, render_terminal, use_color
+    from .predict import load_model
+
+    if not args.texts:
+        raise SystemExit("stance explain: give one or more statements to explain")
+    model = load_model(args.model)
+    found = explain(args.texts, model, args.target, method=args.method, top=args.top)
+    color = use_color(sys.stdout, args.color)
+    print("\n\n".join(render_terminal(e, color) for e in found))
+    if args.html:
+        Path(args.html).write_text(render_html(found, f"stance explain: {args.model}"), encoding="utf-8")
+        print(f"\nwrote {args.html}")
     return 0
 
 
@@ -91,6 +137,18 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ui(args: argparse.Namespace) -> int:
+    import os
+
+    from .ui import ui_command
+
+    cmd = ui_command(args.tracking_uri, args.host, args.port)
+    print(f"MLflow UI on http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+    os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    os.execv(cmd[0], cmd)  # replace this process: signals reach the server directly
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -99,10 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("config", help="configs/<name>.yaml")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set model.C=2.0 (repeatable)")
+    t.add_argument("--resume", metavar="RUN_ID", default=None,
+                   help="continue an interrupted run (same config) from its latest checkpoint, in the same MLflow run")
     t.set_defaults(fn=_train)
 
     e = sub.add_parser("evaluate", help="score a tracked model on a labelled file")
-    e.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
+    e.add_argument("--model", required=True, action="append",
+                   help="models:/NAME/latest, runs:/RUN_ID/model or a local path; repeat it to compare models on "
+                        "the same items (misclassified, disagreements and per-group tables in a comparison run)")
     e.add_argument("--data", required=True, help="labelled CSV/TSV/JSONL/Parquet file")
     e.add_argument("--name", default="eval", help="metric prefix (default: eval)")
     e.add_argument("--text-column", default="text")
@@ -134,6 +196,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("texts", nargs="*", help="statements to label")
     r.set_defaults(fn=_predict)
 
+    xp = sub.add_parser("explain", help="which words made the model choose its label (terminal colors, --html)")
+    xp.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
+    xp.add_argument("--target", default=None, help="stance target (default: the model's training target)")
+    xp.add_argument("--method", choices=["auto", "linear", "occlusion"], default="auto",
+                    help="auto: linear coefficients for TF-IDF, word occlusion otherwise")
+    xp.add_argument("--top", type=int, default=10, help="features listed per statement")
+    xp.add_argument("--html", default=None, metavar="FILE", help="also write a self-contained HTML page")
+    xp.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+                    help="auto: on a terminal unless NO_COLOR is set")
+    xp.add_argument("texts", nargs="*", help="statements to explain")
+    xp.set_defaults(fn=_explain)
+
     x = sub.add_parser("experiment", help="run an experiment file (configs x seeds) as nested MLflow runs")
     x.add_argument("file", help="experiments/<name>.yaml")
     x.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override every config")
@@ -155,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--examples", default="data/case_studies.jsonl")
     d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     d.set_defaults(fn=_demo)
+
+    u = sub.add_parser("ui", help="the MLflow UI over the tracking store (127.0.0.1 unless --host says otherwise)")
+    u.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    u.add_argument("--port", type=int, default=5000)
+    u.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db")
+    u.set_defaults(fn=_ui)
     return p
 
 

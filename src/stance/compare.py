@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .table import markdown
-from .tracking import configure
+from .tracking import configure, log_tables
 
 # One progress bar per downloaded predictions file is noise in a report.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -52,6 +52,8 @@ class Comparison:
     table: pd.DataFrame
     bootstraps: list[Bootstrap] = field(default_factory=list)
     metric: str = "test_macro_f1"
+    # Error analysis of the two compared models (one run of each): <table>_<eval set>[_<dataset>] -> frame.
+    error_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def markdown(self) -> str:
@@ -75,6 +77,7 @@ class Comparison:
         with tempfile.TemporaryDirectory(prefix="stance-compare-") as tmp:
             for f in self.write(Path(tmp)):
                 client.log_artifact(run_id, str(f), artifact_path="comparison")
+        log_tables(self.error_tables, "errors", run_id=run_id)
 
     def _chart(self, path: Path) -> Path:
         import matplotlib
@@ -208,7 +211,7 @@ def compare_runs(experiment: str | None = None, parent_run_id: str | None = None
     table = summarize(runs)
     if metric not in table.columns:
         raise ValueError(f"metric {metric!r} is not in the runs; available: {[c for c in table.columns if '_' in c]}")
-    boots = []
+    boots, errors = [], {}
     for dataset, g in table.groupby("dataset"):
         ranked = g.assign(_m=g[metric].map(lambda v: float(v.split(" ± ")[0]) if v != "-" else -1))
         ranked = ranked.sort_values("_m", ascending=False)
@@ -221,4 +224,28 @@ def compare_runs(experiment: str | None = None, parent_run_id: str | None = None
         diff, low, high, n_items = paired_bootstrap(a["_runs"], b["_runs"], short, n_resamples, eval_set=eval_set)
         boots.append(Bootstrap(str(dataset), a["model"], b["model"], f"{eval_set} {short}", diff, low, high,
                                n_resamples, n_items))
-    return Comparison(table.drop(columns="_runs"), boots, metric)
+        suffix = "" if table["dataset"].nunique() == 1 else f"_{dataset}"
+        errors.update(_error_tables({a["model"]: a["_runs"][0], b["model"]: b["_runs"][0]}, suffix))
+    return Comparison(table.drop(columns="_runs"), boots, metric, errors)
+
+
+def _error_tables(run_ids: dict[str, str], suffix: str) -> dict[str, pd.DataFrame]:
+    """Both models' labels side by side on every evaluation set they both logged predictions for."""
+    from .error_analysis import cross_model_tables
+
+    client = mlflow.MlflowClient()
+    logged = [{a.path.rsplit("/", 1)[-1] for a in client.list_artifacts(r, "eval")} for r in run_ids.values()]
+    shared = sorted(set.intersection(*logged))
+    out = {}
+    for fname in shared:
+        if not (fname.startswith("predictions_") and fname.endswith(".csv")):
+            continue
+        eval_set = fname[len("predictions_"):-len(".csv")]
+        frames = {name: _predictions(r, eval_set) for name, r in run_ids.items()}
+        labels = sorted(set().union(*(set(f["label"]) | set(f["predicted"]) for f in frames.values())))
+        try:
+            tables = cross_model_tables(frames, labels)
+        except ValueError:
+            continue  # not the same items (different splits): nothing to put side by side
+        out.update({f"{t}_{eval_set}{suffix}": df for t, df in tables.items()})
+    return out

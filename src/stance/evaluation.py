@@ -1,7 +1,7 @@
 """Score a model on a labelled frame and write the evaluation files (plots, reports, predictions)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -9,8 +9,12 @@ import pandas as pd
 from . import tracking
 from .config import EvalSetConfig
 from .data import load_eval_set
+from .calibration import calibration_metrics, reliability_png
+from .coverage import coverage_png, coverage_table
+from .error_analysis import cross_model_tables, group_tables
 from .metrics import Report, confusion_png, evaluate, predictions_frame
 from .models.base import StanceModel
+from .models.calibrated import CalibratedModel, uncalibrated
 
 
 @dataclass
@@ -19,16 +23,23 @@ class Evaluation:
     report: Report
     predictions: pd.DataFrame
     files: list[Path]
+    # Shown as tables in the MLflow UI (mlflow.log_table): misclassified, coverage, by_<column>.
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out_dir: Path) -> Evaluation:
     """`name` prefixes every metric (test_macro_f1, realdev_f_avg, ...) so runs line up in MLflow."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    proba = model.predict_proba(df["text"].tolist(), df["target"].tolist())
+    # Raw probabilities once; the calibrated ones from them (no second pass through the model).
+    raw = uncalibrated(model).predict_proba(df["text"].tolist(), df["target"].tolist())
+    proba = model.calibrator(raw) if isinstance(model, CalibratedModel) else raw
     preds = predictions_frame(df, proba, model.labels)
     report = evaluate(df["label"], preds["predicted"], model.labels, targets=df["target"])
+    y = [model.labels.index(lab) for lab in df["label"]]
+    report.metrics.update(calibration_metrics(raw, proba, y))
     files = [confusion_png(report, out_dir / f"confusion_{name}.png",
                            f"{model.kind} on {name} (macro-F1 {report.metrics['macro_f1']:.3f})")]
+    files.append(reliability_png(raw, proba, y, out_dir / f"reliability_{name}.png", f"{model.kind} on {name}"))
     (out_dir / f"classification_report_{name}.txt").write_text(report.text_report)
     files.append(out_dir / f"classification_report_{name}.txt")
     preds.to_csv(out_dir / f"predictions_{name}.csv", index=False)
@@ -39,22 +50,81 @@ def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out_dir: Pat
     if not report.per_target.empty:
         report.per_target.to_csv(out_dir / f"per_target_{name}.csv", index=False)
         files.append(out_dir / f"per_target_{name}.csv")
-    return Evaluation(name, report, preds, files)
+    curve = coverage_table(df["label"], proba, model.labels)
+    curve.to_csv(out_dir / f"coverage_{name}.csv", index=False)
+    files += [out_dir / f"coverage_{name}.csv",
+              coverage_png(curve, out_dir / f"coverage_{name}.png", f"{model.kind} on {name}: answer only when sure")]
+    tables = {f"misclassified_{name}": wrong.reset_index(drop=True), f"coverage_{name}": curve}
+    tables.update({f"{t}_{name}": g for t, g in group_tables(preds, model.labels).items()})
+    for t, g in tables.items():
+        if t.startswith("by_"):
+            g.to_csv(out_dir / f"{t}.csv", index=False)
+            files.append(out_dir / f"{t}.csv")
+    return Evaluation(name, report, preds, files, tables)
 
 
-def evaluate_tracked(model_ref: str, spec: EvalSetConfig, out_dir: Path, experiment: str) -> tuple[Evaluation, str]:
-    """`stance evaluate`: score a tracked model on a labelled file, as its own MLflow run."""
+def _label(kind: str, taken: set[str]) -> str:
+    """A short, unique column prefix per evaluated model: its kind, numbered when two share one."""
+    name, n = kind, 2
+    while name in taken:
+        name, n = f"{kind}{n}", n + 1
+    taken.add(name)
+    return name
+
+
+@dataclass
+class TrackedEvaluation:
+    evaluations: dict[str, Evaluation]  # model name (kind) -> its evaluation
+    run_ids: dict[str, str]              # model name -> its evaluation run
+    comparison_run_id: str | None        # the parent run holding the cross-model tables (2+ models)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: Path,
+                     experiment: str) -> TrackedEvaluation:
+    """`stance evaluate`: score tracked models on one labelled file, each as its own MLflow run.
+
+    With two or more models the runs are children of one comparison run, which logs the items any
+    model got wrong (every model's label and scores), the items they disagree on, and per-group metrics.
+    """
     from .predict import load_model
 
-    model = load_model(model_ref)
-    if spec.default_target is None and len(model.targets) == 1:
-        spec = spec.model_copy(update={"default_target": model.targets[0]})  # rows without a target: the model's
-    df = load_eval_set(spec, model.labels)  # read and validated before the run exists
-    tags = {"model_kind": model.kind, "evaluated_model": model_ref, "run_type": "evaluation"}
-    with tracking.run(experiment, tags=tags, run_name=f"evaluate {spec.name}") as active:
-        ev = evaluate_model(model, df, spec.name, out_dir)
-        tracking.log_params({"evaluated_model": model_ref, "data.path": spec.path, "data.n": len(df)})
-        tracking.log_metrics(ev.report.prefixed(spec.name))
-        for f in ev.files:
-            tracking.log_artifact(f, "eval")
-    return ev, active.info.run_id
+    refs = [model_refs] if isinstance(model_refs, str) else list(model_refs)
+    loaded, frames, taken = {}, {}, set()
+    for ref in refs:  # everything read and validated before any run exists
+        model = load_model(ref)
+        one = spec
+        if one.default_target is None and len(model.targets) == 1:
+            one = spec.model_copy(update={"default_target": model.targets[0]})  # rows without a target: the model's
+        name = _label(model.kind, taken)
+        loaded[name], frames[name] = (ref, model), load_eval_set(one, model.labels)
+    labels = {tuple(m.labels) for _, m in loaded.values()}
+    if len(labels) > 1:
+        raise ValueError(f"the models use different label sets {sorted(labels)}; they cannot be compared")
+
+    def one_run(name: str, parent: str | None) -> tuple[Evaluation, str]:
+        ref, model = loaded[name]
+        tags = {"model_kind": model.kind, "evaluated_model": ref, "run_type": "evaluation"}
+        with tracking.run(experiment, tags=tags, run_name=f"evaluate {name} on {spec.name}",
+                          parent_run_id=parent) as active:
+            ev = evaluate_model(model, frames[name], spec.name, out_dir / name if parent else out_dir)
+            tracking.log_params({"evaluated_model": ref, "data.path": spec.path, "data.n": len(frames[name])})
+            tracking.log_metrics(ev.report.prefixed(spec.name))
+            tracking.log_evaluation(ev)
+        return ev, active.info.run_id
+
+    if len(loaded) == 1:
+        name = next(iter(loaded))
+        ev, run_id = one_run(name, None)
+        return TrackedEvaluation({name: ev}, {name: run_id}, None)
+    evs, ids = {}, {}
+    with tracking.run(experiment, tags={"run_type": "evaluation_comparison"},
+                      run_name=f"compare {' vs '.join(loaded)} on {spec.name}") as parent:
+        tracking.log_params({"evaluated_models": refs, "data.path": spec.path})
+        for name in loaded:
+            evs[name], ids[name] = one_run(name, parent.info.run_id)
+        tables = cross_model_tables({n: ev.predictions for n, ev in evs.items()}, next(iter(loaded.values()))[1].labels)
+        tracking.log_tables({f"{t}_{spec.name}": df for t, df in tables.items()}, "errors")
+        tracking.log_metrics({f"{spec.name}_disagreement_rate": len(tables["disagreements"]) / len(frames[name]),
+                              f"{spec.name}_n_wrong_by_any": float(len(tables["misclassified"]))})
+    return TrackedEvaluation(evs, ids, parent.info.run_id, tables)

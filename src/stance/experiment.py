@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import tracking
+from . import distributed, tracking
 from .config import Config, ConfigError, load_config
 from .train import TrainResult, say, train
 
@@ -66,7 +66,7 @@ def run_experiment(path: str | Path, extra: list[str] | None = None, compare: bo
             children.append(train(cfg, parent_run_id=parent.info.run_id))
         wall = time.perf_counter() - start
         tracking.log_metrics({"experiment_wall_s": wall})
-        if compare:
+        if compare and distributed.is_main_process():  # under torchrun only rank 0 reads back and logs
             from .compare import compare_runs
 
             report = compare_runs(parent_run_id=parent.info.run_id, metric=spec.metric)

@@ -55,6 +55,8 @@ def check_text(text: object) -> str | None:
     """Why a statement cannot be scored, or None when it can."""
     if text is None:
         return "None is not a statement"
+    if isinstance(text, float) and text != text:  # pandas (and JSON null through a DataFrame) give NaN
+        return "missing text (NaN/null) is not a statement"
     if isinstance(text, (bytes, bytearray)):
         return "expected a string, got bytes (decode it first, e.g. text.decode('utf-8'))"
     if not isinstance(text, str):

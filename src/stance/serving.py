@@ -3,6 +3,8 @@
 Logged as "models from code" (see pyfunc_entry.py) so no pickled Python object is stored.
 Input: a DataFrame with a `text` column and an optional `target` column.
 Output: a DataFrame with `label` and one probability column per label.
+Invalid statements reject the whole request (HTTP 400 from `mlflow models serve`) with a message naming
+every bad index: no row is dropped or labelled silently.
 """
 from __future__ import annotations
 
@@ -21,6 +23,12 @@ class StancePyfunc(mlflow.pyfunc.PythonModel):
         self.model = models.load(Path(context.artifacts[ARTIFACT]))
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        from .predict import score_frame
+        from mlflow.exceptions import MlflowException
 
-        return score_frame(self.model, model_input)
+        from .predict import InvalidInputError, score_frame
+
+        try:
+            return score_frame(self.model, model_input)
+        except InvalidInputError as e:
+            # An MlflowException keeps our message in the server's 400 answer (others become a generic 400).
+            raise MlflowException.invalid_parameter_value(str(e)) from e

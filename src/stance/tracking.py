@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import subprocess
 import urllib.error
 import urllib.request
 import warnings
 from pathlib import Path
-from typing import Any, Iterator
+from types import SimpleNamespace
+from typing import Any, Callable, Iterator, TypeVar
 
 import mlflow
 import pandas as pd
 import yaml
 
+from . import distributed
 from .config import Config, flatten
 from .data import StanceData
 
@@ -21,10 +25,23 @@ DEFAULT_URI = "sqlite:///mlflow.db"
 PARAM_MAX = 500  # MLflow's value limit is larger; long values (lists of paths) stay readable in the UI
 # Parameter keys never logged, in case a config ever carries credentials.
 _SECRET_WORDS = ("password", "token", "secret", "api_key", "apikey", "credential")
+# A password inside a URI (postgresql://user:pw@host, often expanded from ${VAR}) is masked in any value.
+_URI_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^@/\s]+@")
 
 
 class TrackingError(RuntimeError):
     """The tracking store cannot be used (unreachable server, unwritable artifact root)."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def main_process_only(fn: F) -> F:
+    """Under torchrun/accelerate only rank 0 writes to MLflow; the other ranks' calls do nothing."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs) if distributed.is_main_process() else None
+    return wrapper  # type: ignore[return-value]
 
 
 def resolve_uri(uri: str | None) -> str:
@@ -57,17 +74,26 @@ def git_commit() -> str:
 def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None = None,
         run_name: str | None = None, run_id: str | None = None,
         parent_run_id: str | None = None) -> Iterator[mlflow.ActiveRun]:
-    """An MLflow run that always ends with a true status: FINISHED, FAILED, or KILLED on Ctrl-C/SIGTERM."""
+    """An MLflow run that always ends with a true status: FINISHED, FAILED, or KILLED on Ctrl-C/SIGTERM.
+
+    Under torchrun/accelerate only rank 0 opens the run; the other ranks get a stand-in carrying its ids.
+    """
+    if not distributed.is_main_process():
+        run_id, experiment_id = distributed.share_from_main(None)
+        yield SimpleNamespace(info=SimpleNamespace(run_id=run_id, experiment_id=experiment_id))  # type: ignore[misc]
+        return
     configure(uri)
     exp = mlflow.set_experiment(experiment)
     if "mlflow.experimentKind" not in exp.tags:
         # MLflow 3's UI opens GenAI pages unless an experiment says it holds model training runs.
         mlflow.set_experiment_tag("mlflow.experimentKind", "custom_model_development")
     commit = git_commit()
-    tags = {"git_commit": commit, "mlflow.source.git.commit": commit, **(tags or {})}
+    tags = {"git_commit": commit, "mlflow.source.git.commit": commit,
+            **{k: _redact(v) for k, v in (tags or {}).items() if not any(w in k.lower() for w in _SECRET_WORDS)}}
     active = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name, tags=tags,
                               parent_run_id=parent_run_id, nested=parent_run_id is not None)
     try:
+        distributed.share_from_main((active.info.run_id, active.info.experiment_id))
         yield active
     except (KeyboardInterrupt, SystemExit):
         mlflow.end_run(status="KILLED")
@@ -79,12 +105,50 @@ def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None 
         mlflow.end_run(status="FINISHED")
 
 
+@contextlib.contextmanager
+def _writing_artifacts() -> Iterator[None]:
+    """A full disk or unwritable artifact root becomes one clear error naming where we tried to write."""
+    try:
+        yield
+    except OSError as e:
+        raise TrackingError(f"cannot write artifacts to {mlflow.get_artifact_uri()}: "
+                            f"{e.strerror or e} ({getattr(e, 'filename', None) or type(e).__name__})") from e
+
+
+def _redact(value: Any) -> str:
+    return _URI_PASSWORD.sub(r"\1***@", str(value))
+
+
+@main_process_only
 def log_config(cfg: Config) -> None:
+    """The config as YAML (first artifact of every run, so an unwritable store fails before training)."""
     tree = cfg.model_dump(mode="json")
-    mlflow.log_text(yaml.safe_dump(tree, sort_keys=False), "config.yaml")
+    log_text(_redact(yaml.safe_dump(tree, sort_keys=False)), "config.yaml")
     log_params(flatten(tree))
 
 
+def check_resumable(run_id: str, cfg: Config) -> None:
+    """`--resume RUN_ID` continues an unfinished run of the same config; anything else is refused up front."""
+    from mlflow.exceptions import MlflowException
+
+    from .config import ConfigError
+
+    uri = configure(cfg.tracking.uri)
+    try:
+        status = mlflow.get_run(run_id).info.status
+    except MlflowException:
+        raise ConfigError(f"--resume {run_id}: no such run in {uri}") from None
+    if status == "FINISHED":
+        raise ConfigError(f"--resume {run_id}: the run already FINISHED; there is nothing to resume")
+    logged = flatten(yaml.safe_load(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml")))
+    now = flatten(yaml.safe_load(_redact(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))))
+    differ = sorted(k for k in logged.keys() | now.keys() if logged.get(k) != now.get(k))
+    if differ:
+        raise ConfigError(f"--resume {run_id}: this config differs from the run's at {differ}; "
+                          f"resume with the config the run started with")
+
+
+@main_process_only
 def log_dataset(data: StanceData) -> None:
     """One MLflow dataset input per split, all carrying the digest of the whole labelled set."""
     for split, df in data.splits.items():
@@ -97,25 +161,47 @@ def log_dataset(data: StanceData) -> None:
     mlflow.set_tag("dataset_digest", data.digest)
     mlflow.log_params({f"data.n_{s}": len(df) for s, df in data.splits.items()})
     if data.notes:
-        mlflow.log_text("\n".join(data.notes) + "\n", "data_notes.txt")
+        log_text("\n".join(data.notes) + "\n", "data_notes.txt")
 
 
+@main_process_only
 def log_text(text: str, name: str) -> None:
-    mlflow.log_text(text, name)
+    with _writing_artifacts():
+        mlflow.log_text(text, name)
 
 
+@main_process_only
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
     mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
 
+@main_process_only
 def log_params(params: dict[str, Any]) -> None:
     """Every param goes through here: values cut to PARAM_MAX, credential-like keys never logged."""
-    mlflow.log_params({k: str(v)[:PARAM_MAX] for k, v in params.items()
+    mlflow.log_params({k: _redact(v)[:PARAM_MAX] for k, v in params.items()
                        if not any(w in k.lower() for w in _SECRET_WORDS)})
 
 
+@main_process_only
 def log_artifact(path: Path, folder: str | None = None) -> None:
-    mlflow.log_artifact(str(path), artifact_path=folder)
+    with _writing_artifacts():
+        mlflow.log_artifact(str(path), artifact_path=folder)
+
+
+def log_tables(tables: dict[str, pd.DataFrame], folder: str, run_id: str | None = None) -> None:
+    """Tables the MLflow UI shows (Artifacts, and the evaluation view): <folder>/<name>.json, to the active
+    run or to `run_id`."""
+    for name, df in tables.items():
+        # JSON has no NaN: empty cells become null.
+        mlflow.log_table(df.astype(object).where(df.notna(), None), artifact_file=f"{folder}/{name}.json",
+                         run_id=run_id)
+
+
+def log_evaluation(ev: Any, folder: str = "eval") -> None:
+    """An evaluation's files (plots, CSVs, reports) and its tables."""
+    for f in ev.files:
+        log_artifact(f, folder)
+    log_tables(ev.tables, folder)
 
 
 def _pip_requirements(kind: str) -> list[str]:
@@ -131,6 +217,7 @@ def _pip_requirements(kind: str) -> list[str]:
     return reqs
 
 
+@main_process_only
 def log_model(model_dir: Path, kind: str, registered_name: str | None, example: pd.DataFrame,
               example_output: pd.DataFrame) -> Any:
     """Log the saved model as a pyfunc (models from code, no pickle) and register it."""
@@ -142,14 +229,15 @@ def log_model(model_dir: Path, kind: str, registered_name: str | None, example: 
         inputs=Schema([ColSpec("string", "text"), ColSpec("string", "target", required=False)]),
         outputs=Schema([ColSpec("string", "label")] + [ColSpec("double", c) for c in example_output.columns[1:]]),
     )
-    return mlflow.pyfunc.log_model(
-        name="model",
-        python_model=str(package / "pyfunc_entry.py"),
-        artifacts={"stance_model": str(model_dir)},
-        code_paths=[str(package)],
-        signature=signature,
-        input_example=example,
-        pip_requirements=_pip_requirements(kind),
-        registered_model_name=registered_name,
-    )
+    with _writing_artifacts():
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(package / "pyfunc_entry.py"),
+            artifacts={"stance_model": str(model_dir)},
+            code_paths=[str(package)],
+            signature=signature,
+            input_example=example,
+            pip_requirements=_pip_requirements(kind),
+            registered_model_name=registered_name,
+        )
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import models, tracking
+from . import distributed, interrupt, models, tracking
 from .config import Config
 from .data import load_data, load_eval_set
 from .evaluation import evaluate_model
+from .explain import top_features_table
+from .models.calibrated import calibrate
 from .predict import score_frame
 
 
@@ -42,8 +44,12 @@ def say(msg: str) -> None:
     print(f"[stance] {msg}", file=sys.stderr, flush=True)
 
 
-def train(cfg: Config, parent_run_id: str | None = None) -> TrainResult:
+def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | None = None) -> TrainResult:
+    """Train and track one config. `resume_run_id`: continue that unfinished run (same MLflow run,
+    latest checkpoint) after Ctrl-C/SIGTERM or a crash."""
     seed_everything(cfg.seed)
+    if resume_run_id:
+        tracking.check_resumable(resume_run_id, cfg)
     # All input is read and validated before any MLflow run exists.
     data = load_data(cfg.data, cfg.seed)
     eval_sets = {e.name: load_eval_set(e, cfg.data.labels) for e in cfg.eval_sets}
@@ -56,18 +62,32 @@ def train(cfg: Config, parent_run_id: str | None = None) -> TrainResult:
     tags = {"model_kind": cfg.model.kind, **cfg.tracking.tags}
     # A readable default name (MLflow's random names repeat here: we seed `random` before the run starts).
     run_name = cfg.tracking.run_name or f"{cfg.model.kind} {data.name} seed={cfg.seed}"
-    with tracking.run(cfg.tracking.experiment, uri=cfg.tracking.uri, tags=tags, run_name=run_name,
-                      parent_run_id=parent_run_id) as active:
+    with interrupt.handle_signals(), tracking.run(cfg.tracking.experiment, uri=cfg.tracking.uri, tags=tags,
+                                                  run_name=run_name, parent_run_id=parent_run_id,
+                                                  run_id=resume_run_id) as active:
         run_id = active.info.run_id
         tracking.log_config(cfg)
         tracking.log_dataset(data)
         out = Path(cfg.output_dir) / run_id
-        say(f"training {cfg.model.kind} on {len(data.train)} statements (run {run_id})")
+        say(f"{'resuming' if resume_run_id else 'training'} {cfg.model.kind} on {len(data.train)} statements "
+            f"(run {run_id})")
         start = time.perf_counter()
-        info = model.fit(data.train, data.dev, log=tracking.log_metrics, work_dir=out)
+        try:
+            info = model.fit(data.train, data.dev, log=tracking.log_metrics, work_dir=out,
+                             resume=resume_run_id is not None)
+        except interrupt.Interrupted as e:
+            e.run_id = run_id  # type: ignore[attr-defined]  # for the CLI's resume hint
+            raise
         train_time = time.perf_counter() - start
+        model = calibrate(model, data.dev, cfg.model.calibration)  # fitted on dev, saved with the model
         metrics = {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
+        if not distributed.is_main_process():
+            # Under torchrun/accelerate the other ranks only join training; rank 0 evaluates, saves, logs.
+            return TrainResult(run_id, active.info.experiment_id, tracking.resolve_uri(cfg.tracking.uri), None,
+                               None, metrics, out / "model")
         tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})
+        if (top := top_features_table(model)) is not None:
+            tracking.log_tables({"top_features": top}, "explain")  # the baseline's strongest n-grams per label
 
         for name, df in [("dev", data.dev), ("test", data.test), *eval_sets.items()]:
             if df is None:
@@ -75,8 +95,7 @@ def train(cfg: Config, parent_run_id: str | None = None) -> TrainResult:
                 continue
             ev = evaluate_model(model, df, name, out / "eval")
             metrics.update(ev.report.prefixed(name))
-            for f in ev.files:
-                tracking.log_artifact(f, "eval")
+            tracking.log_evaluation(ev)
 
         model_dir = out / "model"
         model.save(model_dir)

@@ -3,11 +3,28 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from pathlib import Path
 
+from ..calibration import CALIBRATION_FILE, Calibrator
 from .base import StanceModel
 
 META_FILE = "stance_model.json"
+# Files that torch/pickle would unpickle: loading them can run arbitrary code.
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
+ALLOW_PICKLE_ENV = "STANCE_ALLOW_PICKLE"
+
+
+class UnsafeModelError(RuntimeError):
+    """A model directory would need pickle (or code we do not trust) to load."""
+
+
+def refuse_pickles(path: Path) -> None:
+    """Our models are skops + safetensors only; a pickle in the folder is refused unless explicitly allowed."""
+    found = sorted(p.name for p in Path(path).iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if found and os.environ.get(ALLOW_PICKLE_ENV) != "1":
+        raise UnsafeModelError(f"{path} holds pickle-based files {found}; refusing to load it "
+                               f"(set {ALLOW_PICKLE_ENV}=1 only for files you trust)")
 _KINDS = {"tfidf": ("stance.models.tfidf", "TfidfModel"),
           "transformer": ("stance.models.transformer", "TransformerModel")}
 
@@ -24,7 +41,7 @@ def build(cfg, labels: list[str], seed: int) -> StanceModel:
 
 
 def load(path: str | Path, inference: str | None = None) -> StanceModel:
-    """Load a directory written by StanceModel.save(), whatever its kind.
+    """Load a directory written by StanceModel.save(), whatever its kind, with its calibrator when it has one.
 
     `inference` (fp32 | bf16 | int8 | auto) picks the transformer's prediction path; TF-IDF has one path.
     """
@@ -32,12 +49,19 @@ def load(path: str | Path, inference: str | None = None) -> StanceModel:
     meta_path = path / META_FILE
     if not meta_path.is_file():
         raise FileNotFoundError(f"{path} is not a saved stance model (no {META_FILE})")
+    refuse_pickles(path)
     kind = json.loads(meta_path.read_text())["kind"]
     if kind == "transformer":
-        return model_class(kind).load(path, inference=inference)  # type: ignore[call-arg]
-    if inference not in (None, "auto"):
+        model = model_class(kind).load(path, inference=inference)  # type: ignore[call-arg]
+    elif inference not in (None, "auto"):
         raise ValueError(f"inference={inference!r} applies to transformer models; {path} is a {kind} model")
-    return model_class(kind).load(path)
+    else:
+        model = model_class(kind).load(path)
+    if (path / CALIBRATION_FILE).is_file():
+        from .calibrated import CalibratedModel
+
+        return CalibratedModel(model, Calibrator.load(path / CALIBRATION_FILE))
+    return model
 
 
-__all__ = ["StanceModel", "build", "load", "model_class", "META_FILE"]
+__all__ = ["StanceModel", "UnsafeModelError", "build", "load", "model_class", "refuse_pickles", "META_FILE"]

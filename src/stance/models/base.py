@@ -21,10 +21,11 @@ class StanceModel(ABC):
 
     @abstractmethod
     def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
-            work_dir: Path | None = None) -> dict[str, Any]:
+            work_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
         """Train on frames with text/label/target columns; returns facts to log (e.g. best_epoch).
 
-        `work_dir` is this run's scratch folder (checkpoints); `log(metrics, step)` records progress.
+        `work_dir` is this run's scratch folder (checkpoints); `log(metrics, step)` records progress;
+        `resume` continues from the latest checkpoint in work_dir, where the kind has checkpoints.
         """
 
     @abstractmethod

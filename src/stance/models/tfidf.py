@@ -25,16 +25,13 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
 
 from ..config import TfidfConfig
+from . import UnsafeModelError
 from .base import LogFn, StanceModel
 
 MODEL_FILE = "model.skops"
 META_FILE = "stance_model.json"
 # skops refuses types it does not know; these are the libraries our pipeline is built from.
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
-
-
-class UnsafeModelError(RuntimeError):
-    """A model file would need untrusted code to load."""
 
 
 def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
@@ -68,7 +65,7 @@ class TfidfModel(StanceModel):
         self.targets: list[str] = []
 
     def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
-            work_dir: Path | None = None) -> dict[str, Any]:
+            work_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
         pipe = build_pipeline(self.cfg, self.seed)
         self.targets = sorted(train["target"].unique())
         X, y = _frame(train["text"], train["target"]), train["label"]

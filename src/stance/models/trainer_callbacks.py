@@ -1,10 +1,28 @@
-"""Trainer pieces: per-epoch metrics handed to our tracking function, and a class-weighted loss."""
+"""Trainer pieces: per-epoch metrics to our tracking function, a class-weighted loss, stop-on-signal."""
 from __future__ import annotations
 
 import torch
 from transformers import Trainer, TrainerCallback
 
+from .. import interrupt
 from .base import LogFn
+
+
+class StopOnSignal(TrainerCallback):
+    """After SIGINT/SIGTERM (see stance.interrupt): save a checkpoint at the end of this step, then stop."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if interrupt.requested():
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        # The stopped epoch is not over: no evaluation, log or second save (it would overwrite the
+        # checkpoint's RNG state with the state after evaluation, and the resumed run would drift).
+        if interrupt.requested():
+            control.should_evaluate = control.should_save = control.should_log = False
+        return control
 
 
 class MetricsLogger(TrainerCallback):
@@ -23,12 +41,60 @@ class MetricsLogger(TrainerCallback):
             self.log(picked, int(state.global_step))
 
 
+class EpochSeededSampler(torch.utils.data.Sampler):
+    """The order of epoch e depends only on (seed, e), never on the RNG state training reached.
+
+    transformers' samplers draw from the global RNG when an epoch starts, so a run resumed mid-epoch
+    would replay a different order; with this one `--resume` retraces the uninterrupted run exactly.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int, group_by_length: bool):
+        self.lengths, self.batch_size, self.seed, self.group = lengths, batch_size, seed, group_by_length
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        g = torch.Generator().manual_seed(self.seed * 1000 + self.epoch)
+        if self.group:  # batches of similar length: little padding, and still shuffled
+            return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=g))
+        return iter(torch.randperm(len(self.lengths), generator=g).tolist())
+
+
+class _SamplerEpoch(TrainerCallback):
+    """Tell the sampler which epoch starts. accelerate's set_epoch does not reach a sampler behind the
+    batch-skipping loader a resumed epoch uses, so the epoch comes from the trainer state instead."""
+
+    def __init__(self, trainer: "WeightedLossTrainer"):
+        self.trainer = trainer
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        if self.trainer.epoch_sampler is not None:
+            self.trainer.epoch_sampler.set_epoch(int(state.epoch or 0))
+
+
 class WeightedLossTrainer(Trainer):
-    """Cross-entropy with optional class weights (AGAINST is rare in real statements)."""
+    """Cross-entropy with optional class weights (AGAINST is rare in real statements), epoch-seeded order."""
 
     def __init__(self, *args, class_weights: torch.Tensor | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.class_weights = class_weights
+        self.epoch_sampler: EpochSeededSampler | None = None
+        self.add_callback(_SamplerEpoch(self))
+
+    def _get_train_sampler(self, train_dataset=None):
+        ds = train_dataset if train_dataset is not None else self.train_dataset
+        self.epoch_sampler = EpochSeededSampler([len(ids) for ids in ds["input_ids"]],
+                                  self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                                  self.args.data_seed if self.args.data_seed is not None else self.args.seed,
+                                  self.args.train_sampling_strategy == "group_by_length")
+        return self.epoch_sampler
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.class_weights is None:

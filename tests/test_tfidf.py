@@ -57,3 +57,19 @@ def test_top_features_are_per_class_ngrams(fitted):
     names = [name for name, _ in top["FAVOR"]]
     assert "word__wall" in names and "word__criminal" in names
     assert all(w > 0 for _, w in top["FAVOR"])
+
+
+@pytest.mark.parametrize("classifier", ["logreg", "linear_svc"])
+def test_fast_scoring_path_equals_the_sklearn_pipeline(tiny_corpus, classifier):
+    """predict_proba skips the ColumnTransformer/DataFrame dispatch; it must give the pipeline's numbers."""
+    import pandas as pd
+
+    data = load_data(DataConfig(path=str(tiny_corpus)), seed=1)
+    model = TfidfModel(TfidfConfig(classifier=classifier), data.labels, seed=1)
+    model.fit(data.train, data.dev)
+    texts = data.train["text"].tolist() + ["Unseen words entirely.", "x"]
+    targets = [TARGET] * (len(texts) - 1) + ["a target never seen in training"]
+    ours = model.predict_proba(texts, targets)
+    ref = model.pipeline.predict_proba(pd.DataFrame({"text": texts, "target": targets}))
+    order = [list(model.pipeline.classes_).index(lab) for lab in model.labels]
+    assert np.allclose(ours, ref[:, order], atol=1e-12)

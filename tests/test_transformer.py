@@ -69,11 +69,14 @@ def test_registered_transformer_predicts_like_the_saved_model(trained):
 
 def test_batching_by_length_does_not_change_scores(trained):
     result, _ = trained
-    m = load(result.model_dir)
     texts = ["Short.", "A much longer statement about detainers, county jails and federal grant conditions.", "Mid length one."]
-    together = m.predict_proba(texts, [TARGET] * 3)
-    alone = np.vstack([m.predict_proba([t], [TARGET]) for t in texts])
-    assert np.allclose(together, alone, atol=1e-5)
+    # Exact for the float path; int8 quantizes activations with one scale per batch and bf16 rounds
+    # differently per shape, so batch-mates move their scores slightly (see test_inference.py for the bound).
+    for mode, atol in (("fp32", 1e-5), ("bf16", 0.03), ("int8", 0.15)):
+        m = load(result.model_dir, inference=mode)
+        together = m.predict_proba(texts, [TARGET] * 3)
+        alone = np.vstack([m.predict_proba([t], [TARGET]) for t in texts])
+        assert np.allclose(together, alone, atol=atol), mode
 
 
 def test_sliding_windows_cover_long_texts(trained):
@@ -136,7 +139,8 @@ def test_explain_transformer_by_word_occlusion(trained, tmp_path, capsys):
     page = tmp_path / "why.html"
     assert main(["explain", "--model", str(result.model_dir), "--html", str(page), text]) == 0
     out = capsys.readouterr().out
-    m = load(result.model_dir)
+    # fp32: exact whatever the batch (int8 scales activations per batch, so batch-mates shift scores)
+    m = load(result.model_dir, inference="fp32")
     e = explain(text, m)[0]
     assert e.method == "occlusion" and out.startswith(f"{e.label}  (") and "[occlusion]" in out
     k = m.labels.index(e.label)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 
 from .config import ConfigError
@@ -88,27 +87,23 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from .predict import load_model
-    from .predict_io import InputRecord, iter_input_records, predict_records
+    from .predict_io import InputRecord, PredictionWriter, input_size, iter_input_records, score_stream
 
     records = [InputRecord(0, t) for t in args.texts]
     if not records and not args.input:
         raise SystemExit("stance predict: give statements as arguments or --input FILE (- for stdin)")
     stream = itertools.chain(records, iter_input_records(args.input) if args.input else ())
-    model = load_model(args.model)
-    total = invalid = 0
-    for rec, p in predict_records(stream, model, args.target, args.chunk_size, args.min_confidence):
-        total += 1
-        where = f"line {rec.line}" if rec.line else f"argument {total}"
-        if not p.valid:
-            invalid += 1
-            print(f"stance predict: {args.input or 'input'} {where}: {p.error}", file=sys.stderr)
-            if args.on_invalid == "mark":
-                print(json.dumps({"line": rec.line or None, **p.to_dict()}, ensure_ascii=False))
-            continue
-        print(json.dumps({"line": rec.line, **p.to_dict()} if rec.line else p.to_dict(), ensure_ascii=False))
-    if invalid:
-        print(f"stance predict: {invalid} of {total} inputs were invalid; the other {total - invalid} were scored",
-              file=sys.stderr)
+    model = load_model(args.model, args.inference)
+    expected = input_size(args.input)
+    with PredictionWriter(args.output, model.labels, args.chunk_size) as writer:
+        counts = score_stream(
+            stream, model, writer, target=args.target, chunk_size=args.chunk_size, min_confidence=args.min_confidence,
+            on_invalid=args.on_invalid, report=lambda msg: print(f"stance predict: {msg}", file=sys.stderr),
+            progress=not args.quiet and sys.stderr.isatty(),
+            expected=None if expected is None else expected + len(records), source=args.input)
+    if counts.invalid:
+        print(f"stance predict: {counts.invalid} of {counts.total} inputs were invalid; the other "
+              f"{counts.total - counts.invalid} were scored", file=sys.stderr)
         return 2
     return 0
 
@@ -183,7 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("predict", help="label statements; writes JSON lines (text, target, label, scores)")
     r.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
     r.add_argument("--target", default=None, help="stance target (default: the model's training target)")
-    r.add_argument("--input", default=None, help=".jsonl or .csv with a 'text' field, or - for JSON lines on stdin")
+    r.add_argument("--input", default=None,
+                   help=".jsonl, .csv or .parquet with a 'text' field/column, or - for JSON lines on stdin; "
+                        "read and scored in chunks")
+    r.add_argument("--output", default=None,
+                   help="write predictions to FILE (.jsonl, .csv or .parquet, in chunks; default: JSON lines on stdout)")
+    r.add_argument("--inference", choices=["auto", "fp32", "bf16", "int8"], default=None,
+                   help="transformer prediction path (default: the one chosen and saved at training time)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar (it is shown only when stderr is a terminal)")
     r.add_argument("--on-invalid", choices=["report", "mark"], default="report",
                    help="report: invalid inputs are named on stderr and skipped in the output; mark: they also get "
                         "an output line with an 'error' field, so output lines match input lines. Either way every "

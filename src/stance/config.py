@@ -143,6 +143,10 @@ class TransformerConfig(_Strict):
     num_threads: int | None = Field(None, ge=1)
     save_total_limit: int = Field(2, ge=1)
     keep_checkpoints: bool = False  # after a finished run; an interrupted run always keeps its checkpoints
+    # Prediction path: fp32, bf16 autocast, or dynamic int8 linear layers (CPU). "auto" measures them on dev after
+    # training and keeps the fastest whose macro-F1 is within `inference_tolerance` of fp32; the choice is saved.
+    inference: Literal["auto", "fp32", "bf16", "int8"] = "auto"
+    inference_tolerance: float = Field(0.005, ge=0, le=1)  # 0.5 macro-F1 points
     # Temperature scaling fitted on the dev split after training: one number, never changes a label.
     calibration: Literal["temperature", "isotonic", "sigmoid", "none"] = "temperature"
 

@@ -84,11 +84,14 @@ def _local_model_dir(path: Path) -> Path:
 
 
 @functools.lru_cache(maxsize=8)
-def load_model(model: str) -> StanceModel:
-    """Load from `models:/name/version|latest`, `runs:/<id>/model`, any MLflow URI, or a local directory."""
+def load_model(model: str, inference: str | None = None) -> StanceModel:
+    """Load from `models:/name/version|latest`, `runs:/<id>/model`, any MLflow URI, or a local directory.
+
+    `inference` (transformer only): fp32 | bf16 | int8, or None/auto for the path saved with the model.
+    """
     path = Path(model)
     if path.exists():
-        return models.load(_local_model_dir(path))
+        return models.load(_local_model_dir(path), inference)
     if "://" not in model and ":/" not in model:
         raise FileNotFoundError(f"model {model!r} is neither an existing path nor an MLflow URI "
                                 f"(models:/NAME/latest, runs:/RUN_ID/model)")
@@ -98,7 +101,7 @@ def load_model(model: str) -> StanceModel:
 
     configure(None)
     local = mlflow.artifacts.download_artifacts(artifact_uri=model)
-    return models.load(_local_model_dir(Path(local)))
+    return models.load(_local_model_dir(Path(local)), inference)
 
 
 def resolve_targets(model: StanceModel, target: str | Sequence[str] | None, n: int) -> list[str]:
@@ -127,13 +130,15 @@ def check_target(model: StanceModel, target: object) -> str | None:
 
 
 def predict(texts: str | Sequence[str], model: str | StanceModel, target: str | Sequence[str] | None = None, *,
-            on_invalid: OnInvalid = "raise", min_confidence: float | None = None
+            on_invalid: OnInvalid = "raise", min_confidence: float | None = None, inference: str | None = None
             ) -> Prediction | list[Prediction]:
     """Stance of one statement (returns one Prediction) or of a list (returns a list, in input order).
 
     on_invalid="raise" (default) raises InvalidInputError naming every bad index before scoring anything;
     "mark" scores every valid item and returns invalid ones as Predictions with `error` set.
     min_confidence: results whose top score is below it are returned with abstained=True.
+    inference: a transformer's prediction path (fp32 | bf16 | int8 | auto = the one saved with it); given a
+    loaded model, this switches that model's path.
     """
     if on_invalid not in ("raise", "mark"):
         raise ValueError(f"on_invalid must be 'raise' or 'mark', got {on_invalid!r}")
@@ -141,7 +146,14 @@ def predict(texts: str | Sequence[str], model: str | StanceModel, target: str | 
         raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
     single = isinstance(texts, str)
     items = [texts] if single else list(texts)
-    m = load_model(str(model)) if not isinstance(model, StanceModel) else model
+    if isinstance(model, StanceModel):
+        m = model
+        if inference is not None:
+            if not hasattr(m, "set_inference"):
+                raise ValueError(f"inference={inference!r} applies to transformer models; this is a {m.kind} model")
+            m.set_inference(inference)
+    else:
+        m = load_model(str(model), inference)
     targets = resolve_targets(m, target, len(items))
     errors = {i: why for i, (t, tg) in enumerate(zip(items, targets)) if (why := check_text(t) or check_target(m, tg))}
     if errors and on_invalid == "raise":

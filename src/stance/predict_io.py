@@ -1,7 +1,7 @@
-"""Statements to label from JSONL/CSV files or stdin, scored in chunks so memory stays flat.
+"""Statements to label from JSONL/CSV/Parquet files or stdin, scored and written in chunks so memory stays flat.
 
-A line that cannot be read (bad JSON, no text field) is reported with its line number and the
-rest of the file is still scored; nothing is dropped silently.
+A line that cannot be read (bad JSON, no text field) is reported with its line (Parquet: row) number and
+the rest of the file is still scored; nothing is dropped silently.
 """
 from __future__ import annotations
 
@@ -12,16 +12,20 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Literal
 
 from .models.base import StanceModel
 from .predict import Prediction, predict, resolve_targets
 from .readers import DataError
 
 
+PARQUET_SUFFIXES = (".parquet", ".pq")
+PARQUET_BATCH_ROWS = 1000  # rows decoded at a time: Parquet input is never read whole
+
+
 @dataclass(frozen=True)
 class InputRecord:
-    line: int          # 1-based line where the record starts
+    line: int          # 1-based line where the record starts (Parquet: 1-based row); 0 = a command-line argument
     text: object       # the raw value: validated by predict, not here
     error: str | None = None  # the line itself could not be read
 
@@ -71,8 +75,48 @@ def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
                 else:
                     yield InputRecord(start, row[field])
                 start = reader.line_num + 1
+    elif path.endswith(PARQUET_SUFFIXES):
+        yield from _iter_parquet(path, field)
     else:
-        raise DataError(f"{path}: --input must be .jsonl, .csv or - (stdin)")
+        raise DataError(f"{path}: --input must be .jsonl, .csv, .parquet or - (stdin)")
+
+
+def _open_parquet(path: str):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not Path(path).is_file():
+        raise DataError(f"input file not found: {path}")
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DataError(f"{path}: not a readable Parquet file ({e})") from None
+
+
+def _iter_parquet(path: str, field: str) -> Iterator[InputRecord]:
+    pf = _open_parquet(path)
+    names = pf.schema_arrow.names
+    if field not in names:
+        raise DataError(f"{path}: no {field!r} column (columns: {names})")
+    row = 0
+    for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=[field]):
+        for value in batch.column(0).to_pylist():  # non-strings and nulls are named by predict's checks
+            row += 1
+            yield InputRecord(row, value)
+
+
+def input_size(path: str | None) -> int | None:
+    """Number of statements when the file says so cheaply (Parquet metadata); None otherwise."""
+    if path and path.endswith(PARQUET_SUFFIXES):
+        return _open_parquet(path).metadata.num_rows
+    return None
+
+
+def location(path: str | None, rec: InputRecord, position: int) -> str:
+    """Where a record came from, for messages: 'line 7', 'row 7' (Parquet) or 'argument 2'."""
+    if rec.line == 0:
+        return f"argument {position}"
+    return f"{'row' if path and path.endswith(PARQUET_SUFFIXES) else 'line'} {rec.line}"
 
 
 def predict_records(records: Iterable[InputRecord], model: StanceModel, target: str | None = None,
@@ -90,3 +134,111 @@ def predict_records(records: Iterable[InputRecord], model: StanceModel, target: 
                 yield r, Prediction(text="", label=None, scores={}, target=default_target, error=r.error)
             else:
                 yield r, next(preds)
+
+
+# ---------------------------------------------------------------- output
+
+
+class PredictionWriter:
+    """Predictions to JSONL (a file or stdout), CSV or Parquet, written chunk by chunk.
+
+    JSONL keeps the nested `scores` object; CSV and Parquet get one column per label. Invalid inputs
+    written with on_invalid=mark have an `error` and no label.
+    """
+
+    def __init__(self, path: str | None, labels: list[str], chunk_size: int = 1000):
+        self.path, self.labels, self.chunk_size = path, list(labels), chunk_size
+        self.format = ("jsonl" if path in (None, "-") or path.endswith((".jsonl", ".ndjson", ".json"))
+                       else "csv" if path.endswith(".csv") else "parquet" if path.endswith(PARQUET_SUFFIXES)
+                       else None)
+        if self.format is None:
+            raise DataError(f"{path}: --output must be .jsonl, .csv or .parquet")
+        self.columns = ["line", "text", "target", "label", *self.labels, "abstained", "error"]
+        self._rows: list[dict] = []
+        self._stream = self._csv = self._parquet = None
+
+    def __enter__(self) -> "PredictionWriter":
+        if self.format == "jsonl":
+            self._stream = sys.stdout if self.path in (None, "-") else open(self.path, "w", encoding="utf-8")
+        elif self.format == "csv":
+            self._stream = open(self.path, "w", encoding="utf-8", newline="")
+            self._csv = csv.DictWriter(self._stream, self.columns)
+            self._csv.writeheader()
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            schema = pa.schema([("line", pa.int64()), ("text", pa.string()), ("target", pa.string()),
+                                ("label", pa.string()), *[(lab, pa.float64()) for lab in self.labels],
+                                ("abstained", pa.bool_()), ("error", pa.string())])
+            self._parquet = pq.ParquetWriter(self.path, schema)
+        return self
+
+    def write(self, rec: InputRecord, pred: Prediction) -> None:
+        self._rows.append(self._row(rec, pred))
+        if len(self._rows) >= self.chunk_size:
+            self.flush()
+
+    def _row(self, rec: InputRecord, pred: Prediction) -> dict:
+        if self.format == "jsonl":
+            # The JSON line format of earlier versions: a `line` field only for file input.
+            return {"line": rec.line or None, **pred.to_dict()} if rec.line or pred.error else pred.to_dict()
+        row = {"line": rec.line or None, "text": pred.text, "target": pred.target, "label": pred.label,
+               "abstained": pred.abstained if pred.valid else None, "error": pred.error}
+        row.update({lab: pred.scores.get(lab) for lab in self.labels})
+        return row
+
+    def flush(self) -> None:
+        if not self._rows:
+            return
+        if self.format == "jsonl":
+            self._stream.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._rows))
+            self._stream.flush()
+        elif self.format == "csv":
+            self._csv.writerows(self._rows)
+        else:
+            import pyarrow as pa
+
+            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=self._parquet.schema))
+        self._rows = []
+
+    def __exit__(self, *exc) -> None:
+        self.flush()
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._stream is not None and self._stream is not sys.stdout:
+            self._stream.close()
+
+
+@dataclass
+class StreamCounts:
+    total: int = 0
+    invalid: int = 0
+
+
+def score_stream(records: Iterable[InputRecord], model: StanceModel, writer: PredictionWriter, *,
+                 target: str | None = None, chunk_size: int = 1000, min_confidence: float | None = None,
+                 on_invalid: Literal["report", "mark"] = "report", report: Callable[[str], None] | None = None,
+                 progress: bool = False, expected: int | None = None, source: str | None = None) -> StreamCounts:
+    """Score records chunk by chunk into `writer`; each invalid record is passed to `report` with its location.
+
+    `progress` shows a tqdm bar on stderr (`expected` is its total when known).
+    """
+    from tqdm import tqdm
+
+    counts = StreamCounts()
+    with tqdm(total=expected, unit=" statements", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
+        def say(msg: str) -> None:
+            if report is not None:
+                # Through tqdm while a bar is shown, so the message does not tear it.
+                bar.write(msg, file=sys.stderr) if progress else report(msg)
+        for rec, pred in predict_records(records, model, target, chunk_size, min_confidence):
+            counts.total += 1
+            bar.update(1)
+            if not pred.valid:
+                counts.invalid += 1
+                say(f"{source or 'input'} {location(source, rec, counts.total)}: {pred.error}")
+                if on_invalid == "report":
+                    continue
+            writer.write(rec, pred)
+    return counts

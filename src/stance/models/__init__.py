@@ -40,15 +40,23 @@ def build(cfg, labels: list[str], seed: int) -> StanceModel:
     return model_class(cfg.kind)(cfg, labels, seed)
 
 
-def load(path: str | Path) -> StanceModel:
-    """Load a directory written by StanceModel.save(), whatever its kind, with its calibrator when it has one."""
+def load(path: str | Path, inference: str | None = None) -> StanceModel:
+    """Load a directory written by StanceModel.save(), whatever its kind, with its calibrator when it has one.
+
+    `inference` (fp32 | bf16 | int8 | auto) picks the transformer's prediction path; TF-IDF has one path.
+    """
     path = Path(path)
     meta_path = path / META_FILE
     if not meta_path.is_file():
         raise FileNotFoundError(f"{path} is not a saved stance model (no {META_FILE})")
     refuse_pickles(path)
     kind = json.loads(meta_path.read_text())["kind"]
-    model = model_class(kind).load(path)
+    if kind == "transformer":
+        model = model_class(kind).load(path, inference=inference)  # type: ignore[call-arg]
+    elif inference not in (None, "auto"):
+        raise ValueError(f"inference={inference!r} applies to transformer models; {path} is a {kind} model")
+    else:
+        model = model_class(kind).load(path)
     if (path / CALIBRATION_FILE).is_file():
         from .calibrated import CalibratedModel
 

@@ -19,6 +19,7 @@ from sklearn.metrics import f1_score
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import TransformerConfig
+from . import inference as paths
 from .base import LogFn, StanceModel
 
 META_FILE = "stance_model.json"
@@ -62,6 +63,11 @@ class TransformerModel(StanceModel):
         self.model: Any = None
         self.tokenizer: Any = None
         self.device = pick_device(cfg)
+        # "auto" means fp32 until fit() has measured the paths (or load() has read the saved choice).
+        self.inference: paths.Mode = paths.check_mode(
+            "fp32" if cfg.inference == "auto" else cfg.inference, self.device)
+        self.inference_facts: dict[str, Any] = {}
+        self._inference_cache: tuple[Any, str, Any] | None = None
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
 
@@ -161,12 +167,19 @@ class TransformerModel(StanceModel):
             trainer.train(resume_from_checkpoint=str(last) if last else None)
         if signame := interrupt.requested():
             raise interrupt.Interrupted(signame, f"checkpoint at step {trainer.state.global_step} kept in {out}")
-        self.model = trainer.model.eval()
+        # accelerate patches forward() with bf16 autocast for mixed precision; unwrap so every inference path
+        # (and the saved model) starts from the plain float module.
+        self.model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
         state = trainer.state
         trainer.accelerator.wait_for_everyone()  # under DDP other ranks may still read the best checkpoint
         if not self.cfg.keep_checkpoints and trainer.is_world_process_zero():
             shutil.rmtree(out, ignore_errors=True)  # ~0.3 GB per checkpoint; only an interrupted run needs them
+        if self.cfg.inference == "auto" and len(dev):
+            self.inference_facts = paths.select(self, dev, self.cfg.inference_tolerance)
+        else:
+            self.inference_facts = {"inference": self.inference}
         return {
+            **self.inference_facts,
             "best_epoch": _best_epoch(state),
             "epochs_run": float(state.epoch or 0),
             "n_truncated_train": self.count_truncated(train["text"].tolist(), train["target"].tolist()),
@@ -194,9 +207,23 @@ class TransformerModel(StanceModel):
             out[idx] = self._forward(enc)
         return out
 
+    def set_inference(self, mode: str) -> None:
+        """Switch the prediction path (fp32 | bf16 | int8; auto = the saved choice)."""
+        if mode == "auto":
+            mode = self.inference_facts.get("inference", "fp32")
+        self.inference = paths.check_mode(mode, self.device)
+
+    def _inference_model(self) -> Any:
+        """The one place the prediction module is built; rebuilt only when the weights or the path change."""
+        cached = self._inference_cache
+        if cached is None or cached[0] is not self.model or cached[1] != self.inference:
+            self._inference_cache = cached = (self.model, self.inference, paths.build(self.model, self.inference))
+        return cached[2]
+
     def _forward(self, enc) -> np.ndarray:
-        enc = {k: v.to(self.model.device) for k, v in enc.items()}
-        logits = self.model(**enc).logits.float()
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        with paths.autocast(self.inference, self.device):
+            logits = self._inference_model()(**enc).logits.float()
         return torch.softmax(logits, dim=-1).cpu().numpy()
 
     def _predict_windows(self, texts: list[str], targets: list[str]) -> np.ndarray:
@@ -223,11 +250,14 @@ class TransformerModel(StanceModel):
         self.model.save_pretrained(path)  # safetensors
         self.tokenizer.save_pretrained(path)
         meta = {"kind": self.kind, "labels": self.labels, "targets": self.targets, "seed": self.seed,
-                "config": self.cfg.model_dump(mode="json")}
+                "config": self.cfg.model_dump(mode="json"),
+                # The path predictions use after loading, and the dev measurements that chose it.
+                "inference": self.inference, "inference_selection": self.inference_facts}
         (path / META_FILE).write_text(json.dumps(meta, indent=2))
 
     @classmethod
-    def load(cls, path: Path) -> "TransformerModel":
+    def load(cls, path: Path, inference: str | None = None) -> "TransformerModel":
+        """`inference` overrides the saved path (fp32 | bf16 | int8); None or auto keeps it."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         path = Path(path)
@@ -236,6 +266,8 @@ class TransformerModel(StanceModel):
         m.targets = meta.get("targets", [])
         m.tokenizer = AutoTokenizer.from_pretrained(path)
         m.model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True).to(m.device).eval()
+        m.inference_facts = meta.get("inference_selection") or {}
+        m.set_inference(inference if inference not in (None, "auto") else meta.get("inference", "auto"))
         return m
 
 

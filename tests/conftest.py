@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import contextlib
 import json
 import os
 import tempfile
@@ -114,25 +115,19 @@ def shrunk_config(name: str, data_path: Path, extra: tuple[str, ...] = (), **mod
     return load_config(ROOT / "configs" / name, overrides)
 
 
-@pytest.fixture(scope="session")
-def registered_transformer(tmp_path_factory):
-    """One tiny fine-tune registered as `stance-transformer` in a private store (its own sqlite file and
-    artifact root), shared by the serving and Spark tests. Returns (tracking uri, TrainResult)."""
+@contextlib.contextmanager
+def private_store(tmp: Path):
+    """Working directory and MLflow store in `tmp` for a module- or session-scoped fixture, where the
+    function-scoped `monkeypatch` cannot be used; everything is put back afterwards."""
     import mlflow
 
-    from stance.train import train
-
-    tmp = tmp_path_factory.mktemp("registered")
-    corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
     old_cwd, old_uri = os.getcwd(), os.environ.get("MLFLOW_TRACKING_URI")
     os.chdir(tmp)
     os.environ["MLFLOW_TRACKING_URI"] = uri
+    mlflow.set_tracking_uri(uri)
     try:
-        # fp32: serving and Spark tests compare batched with single scores exactly, which only the float path
-        # guarantees (int8 scales activations per batch); the measured choice is tested in test_inference.py.
-        result = train(shrunk_config("transformer.yaml", corpus, epochs=1, batch_size=8, max_length=48,
-                                     early_stopping_patience=None, inference="fp32"))
+        yield uri
     finally:
         os.chdir(old_cwd)
         if old_uri is None:
@@ -141,4 +136,19 @@ def registered_transformer(tmp_path_factory):
             os.environ["MLFLOW_TRACKING_URI"] = old_uri
         if mlflow.active_run():
             mlflow.end_run()
+
+
+@pytest.fixture(scope="session")
+def registered_transformer(tmp_path_factory):
+    """One tiny fine-tune registered as `stance-transformer` in a private store (its own sqlite file and
+    artifact root), shared by the serving and Spark tests. Returns (tracking uri, TrainResult)."""
+    from stance.train import train
+
+    tmp = tmp_path_factory.mktemp("registered")
+    corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())
+    with private_store(tmp) as uri:
+        # fp32: serving and Spark tests compare batched with single scores exactly, which only the float path
+        # guarantees (int8 scales activations per batch); the measured choice is tested in test_inference.py.
+        result = train(shrunk_config("transformer.yaml", corpus, epochs=1, batch_size=8, max_length=48,
+                                     early_stopping_patience=None, inference="fp32"))
     return uri, dataclasses.replace(result, model_dir=tmp / result.model_dir)

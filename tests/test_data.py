@@ -1,9 +1,7 @@
 """Validation, duplicates, splits and digests of labelled data."""
-import json
-
 import pytest
 
-from conftest import TARGET, tiny_rows, write_jsonl
+from conftest import tiny_rows, write_jsonl
 from stance.config import DataConfig
 from stance.data import load_data
 from stance.readers import DataError

@@ -10,7 +10,7 @@ import time
 import mlflow
 import pytest
 
-from conftest import ROOT, shrunk_config, tiny_rows, write_jsonl
+from conftest import ROOT, private_store, shrunk_config, tiny_rows, write_jsonl
 from stance.train import train
 
 # Long enough (12 steps, a checkpoint per epoch) that the signal lands mid-training.
@@ -30,17 +30,8 @@ def scores(metrics: dict) -> dict:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("faults")
-    uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    old_cwd, old_uri = os.getcwd(), os.environ.get("MLFLOW_TRACKING_URI")
-    os.chdir(tmp)
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    mlflow.set_tracking_uri(uri)
-    try:
+    with private_store(tmp):
         yield tmp, write_jsonl(tmp / "tiny.jsonl", tiny_rows())
-    finally:
-        os.chdir(old_cwd)
-        os.environ.pop("MLFLOW_TRACKING_URI", None) if old_uri is None else os.environ.update(
-            MLFLOW_TRACKING_URI=old_uri)
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,13 @@
 """Inference paths (fp32 / bf16 / dynamic int8): chosen on dev after a real tiny fine-tune, saved and logged
 with the model, overridable at load time, and close to the float model."""
 import json
-import os
 
 import mlflow
 import numpy as np
 import pytest
 import torch
 
-from conftest import AGAINST, FAVOR, NONE, TARGET, shrunk_config, tiny_rows, write_jsonl
+from conftest import AGAINST, FAVOR, NONE, TARGET, private_store, shrunk_config, tiny_rows, write_jsonl
 from stance import predict
 from stance.models import load
 from stance.models.inference import check_mode
@@ -29,17 +28,8 @@ PROBA_TOL = {"bf16": 0.03, "int8": 0.15}
 def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("inf")
     corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())
-    old_cwd, old_uri = os.getcwd(), os.environ.get("MLFLOW_TRACKING_URI")
-    os.chdir(tmp)
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp / 'mlflow.db'}"
-    try:
+    with private_store(tmp):
         yield train(shrunk_config("transformer.yaml", corpus, **TINY))
-    finally:
-        os.chdir(old_cwd)
-        if old_uri is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = old_uri
 
 
 def test_choice_is_measured_on_dev_logged_and_saved_with_the_model(trained):

@@ -15,25 +15,12 @@ TINY = dict(epochs=1, batch_size=8, max_length=48, early_stopping_patience=None)
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One fine-tune shared by this module's tests (about 15 s on 2 cores)."""
-    import os
-
-    from conftest import tiny_rows, write_jsonl
+    from conftest import private_store, tiny_rows, write_jsonl
 
     tmp = tmp_path_factory.mktemp("tr")
     corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())
-    uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    old_cwd, old_uri = os.getcwd(), os.environ.get("MLFLOW_TRACKING_URI")
-    os.chdir(tmp)
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
-        result = train(shrunk_config("transformer.yaml", corpus, **TINY))
-        yield result, corpus
-    finally:
-        os.chdir(old_cwd)
-        if old_uri is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = old_uri
+    with private_store(tmp):
+        yield train(shrunk_config("transformer.yaml", corpus, **TINY)), corpus
 
 
 def test_run_has_same_metric_names_as_baseline_and_epoch_history(trained):

@@ -103,7 +103,7 @@ class TransformerModel(StanceModel):
 
     def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
             work_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
-        from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+        from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
 
         from .. import interrupt
         from .trainer_callbacks import MetricsLogger, StopOnSignal, WeightedLossTrainer

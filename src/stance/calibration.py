@@ -179,14 +179,12 @@ def calibration_metrics(raw: np.ndarray, calibrated: np.ndarray, y: Sequence[int
 def reliability_png(raw: np.ndarray, calibrated: np.ndarray, y: Sequence[int], path: Path, title: str,
                     n_bins: int = ECE_BINS) -> Path:
     """Reliability diagram: accuracy against top-class confidence per bin, before and after calibration."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless
-    import matplotlib.pyplot as plt
     from sklearn.calibration import calibration_curve
 
+    from .plots import new_figure, save_figure
+
     y = np.asarray(y, dtype=int)
-    fig, ax = plt.subplots(figsize=(4.8, 4.4))
+    fig, ax = new_figure((4.8, 4.4))
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfectly calibrated")
     for name, p, style in (("uncalibrated", raw, "o-"), ("calibrated", calibrated, "s-")):
         p = np.asarray(p)
@@ -201,7 +199,4 @@ def reliability_png(raw: np.ndarray, calibrated: np.ndarray, y: Sequence[int], p
     ax.set_ylim(0, 1)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

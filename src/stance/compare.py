@@ -80,25 +80,19 @@ class Comparison:
         log_tables(self.error_tables, "errors", run_id=run_id)
 
     def _chart(self, path: Path) -> Path:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from .plots import new_figure, save_figure
 
         col = self.metric
         rows = self.table[self.table[col] != "-"]
         labels = [f"{d} · {m}" for d, m in zip(rows["dataset"], rows["model"])]
         means = [float(v.split(" ± ")[0]) for v in rows[col]]
         stds = [float(v.split(" ± ")[1]) if " ± " in v else 0.0 for v in rows[col]]
-        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(len(labels), 1)))
+        fig, ax = new_figure((7, 0.5 + 0.45 * max(len(labels), 1)))
         ax.barh(labels, means, xerr=stds, color="#4c78a8", capsize=3)
         ax.set_xlabel(f"{col} (mean ± std over seeds)")
         ax.set_xlim(0, 1)
         ax.invert_yaxis()
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path)
 
 
 def fetch_runs(experiment: str | None = None, parent_run_id: str | None = None,

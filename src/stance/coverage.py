@@ -35,12 +35,9 @@ def coverage_table(y_true, proba: np.ndarray, labels: list[str], thresholds=THRE
 
 
 def coverage_png(table: pd.DataFrame, path: Path, title: str) -> Path:
-    import matplotlib
+    from .plots import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.2, 4))
+    fig, ax = new_figure((5.2, 4))
     ax.plot(table["coverage"], table["macro_f1"], "o-", ms=4, label="macro-F1 of answered")
     ax.plot(table["coverage"], table["accuracy"], "s--", ms=3, label="accuracy of answered")
     for _, r in table.iloc[1::2].iterrows():  # every other threshold, to stay legible
@@ -53,7 +50,4 @@ def coverage_png(table: pd.DataFrame, path: Path, title: str) -> Path:
     ax.invert_xaxis()  # left to right: stricter thresholds
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

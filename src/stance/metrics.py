@@ -58,19 +58,14 @@ def evaluate(y_true, y_pred, labels: list[str], targets=None) -> Report:
 
 
 def confusion_png(report: Report, path: Path, title: str) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless: no display on servers and CI
-    import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    from .plots import new_figure, save_figure
+
+    fig, ax = new_figure((4.5, 4))
     ConfusionMatrixDisplay(report.confusion, display_labels=report.labels).plot(ax=ax, colorbar=False, cmap="Blues")
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def predictions_frame(df: pd.DataFrame, proba: np.ndarray, labels: list[str]) -> pd.DataFrame:

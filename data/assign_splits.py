@@ -11,7 +11,7 @@ import sys
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-from stance.near_duplicates import similar_pairs
+from stance.data.near_duplicates import similar_pairs
 
 PARAPHRASE = 0.25  # word 5-gram Jaccard at which two statements count as one group (0.5 is rejected outright)
 

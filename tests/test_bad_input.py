@@ -15,7 +15,7 @@ from stance.data import DataConfig, load_data
 from stance.models.tfidf import TfidfModel
 from stance.predict import InvalidInputError, check_text, predict
 from stance.predict_io import iter_input_records
-from stance.readers import DataError, read_records
+from stance.data.readers import DataError, read_records
 
 FAVOR_TEXT = "Deport every criminal alien and build the wall now."
 
@@ -260,7 +260,7 @@ def test_negative_learning_rate_is_refused_before_any_run(tracking_uri, tmp_path
 def test_blank_lines_keep_jsonl_line_numbers(tmp_path):
     f = tmp_path / "b.jsonl"
     f.write_text('{"text": "a", "label": "FAVOR"}\n\n   \n{"text": "b", "label": "SIDEWAYS"}\n')
-    from stance.readers import LINE
+    from stance.data.readers import LINE
 
     assert [r[LINE] for r in read_records(f)] == [1, 4]
     with pytest.raises(DataError, match=r"b.jsonl line 4, column 'label': label 'SIDEWAYS' is not one of"):

@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT, TARGET
 from stance.config import load_config
 from stance.data import load_data, normalize_text
-from stance.near_duplicates import similar_pairs
+from stance.data.near_duplicates import similar_pairs
 
 CORPUS = ROOT / "data" / "immigration_stance.jsonl"
 CASES = ROOT / "data" / "case_studies.jsonl"

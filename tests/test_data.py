@@ -4,7 +4,7 @@ import pytest
 from conftest import tiny_rows, write_jsonl
 from stance.config import DataConfig
 from stance.data import load_data
-from stance.readers import DataError
+from stance.data.readers import DataError
 
 
 def cfg(path, **kw):

@@ -1,7 +1,7 @@
 """Parsing: every file problem is a DataError naming the file and the line."""
 import pytest
 
-from stance.readers import LINE, DataError, read_records
+from stance.data.readers import LINE, DataError, read_records
 
 
 def test_csv_with_bom_and_quoted_newlines_keeps_line_numbers(tmp_path):

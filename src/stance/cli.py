@@ -6,7 +6,7 @@ import itertools
 import sys
 
 from .config import ConfigError
-from .readers import DataError
+from .data.readers import DataError
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -29,6 +29,48 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class SourceConfig(_Strict):
+    """One labelled source of a multi-source data config: its own reader, weight and split rule.
+
+    Either a labelled file (`path`), or an annotation label file (`labels`) joined by id to the texts of an
+    unlabelled `pool` file (the text stays in the pool; see stance.data.pool).
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_]+$")  # becomes a metric prefix: test_<name>_macro_f1
+    path: str | None = None
+    labels: str | None = None
+    pool: str | None = None
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = "auto"
+    encoding: str = "utf-8"
+    id_column: str = "id"
+    text_column: str = "text"
+    label_column: str = "label"
+    target_column: str | None = "target"
+    default_target: str | None = None
+    label_map: dict[str, str] = Field(default_factory=dict)
+    # Split rule: the file's split column when every row has one; else a seeded split, grouped by
+    # `group_column` when set (statements of one speaker/document stay together), stratified otherwise.
+    # `train_only`: every row trains (e.g. a user's own labels, with the bundled splits kept for scoring).
+    split_column: str | None = "split"
+    group_column: str | None = None
+    train_only: bool = False
+    # Training weight of each row of this source (loss/sample weight), e.g. real text over authored.
+    weight: float = Field(1.0, gt=0)
+    # Absent files: skipped with a named note when optional, an error otherwise.
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def _one_reader(self) -> "SourceConfig":
+        if (self.path is None) == (self.labels is None):
+            raise ValueError(f"source {self.name!r}: set exactly one of path (a labelled file) or labels (+ pool)")
+        if (self.labels is None) != (self.pool is None):
+            raise ValueError(f"source {self.name!r}: labels and pool go together (labels are joined to pool text by id)")
+        return self
+
+    def files(self) -> list[str]:
+        return [p for p in (self.path, self.labels, self.pool) if p]
+
+
 class DataConfig(_Strict):
     """Where labelled statements come from and how their columns are named."""
 
@@ -40,6 +82,8 @@ class DataConfig(_Strict):
     dev: str | list[str] | None = None
     test: str | list[str] | None = None
     hf_dataset: str | None = None  # a Hugging Face dataset name (needs network)
+    # Several labelled sources, each with its own reader, weight and split rule (see SourceConfig).
+    sources: list[SourceConfig] | None = None
     format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = "auto"
     encoding: str = "utf-8"
     text_column: str = "text"
@@ -62,9 +106,19 @@ class DataConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> "DataConfig":
-        sources = [self.path is not None, self.train is not None, self.hf_dataset is not None]
-        if sum(sources) != 1:
-            raise ValueError("set exactly one of data.path, data.train (+ data.dev/data.test) or data.hf_dataset")
+        given = [self.path is not None, self.train is not None, self.hf_dataset is not None, self.sources is not None]
+        if sum(given) != 1:
+            raise ValueError("set exactly one of data.path, data.train (+ data.dev/data.test), data.hf_dataset "
+                             "or data.sources")
+        if self.sources is not None:
+            if not self.sources:
+                raise ValueError("data.sources is empty")
+            names = [s.name for s in self.sources]
+            if len(set(names)) != len(names):
+                raise ValueError(f"data.sources: names must be unique, got {names}")
+            bad = sorted({k for s in self.sources for k in s.label_map.values()} - set(self.labels))
+            if bad:
+                raise ValueError(f"data.sources label_map maps to labels not in data.labels: {bad}")
         if self.dev_size + self.test_size >= 1:
             raise ValueError(f"data.dev_size + data.test_size must be < 1, got {self.dev_size + self.test_size}")
         bad = sorted(set(self.label_map.values()) - set(self.labels))
@@ -224,6 +278,8 @@ def _fields_at(loc: tuple) -> list[str]:
             cls = _KINDS[part]
         elif part == "eval_sets":
             cls = EvalSetConfig
+        elif part == "sources":
+            cls = SourceConfig
         else:
             cls = cls.model_fields[part].annotation  # type: ignore[assignment]
     return list(cls.model_fields)

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator, Literal
 
 from .models.base import StanceModel
 from .predict import Prediction, predict, resolve_targets
-from .readers import DataError
+from .data.readers import DataError
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -89,7 +89,7 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
         if (top := top_features_table(model)) is not None:
             tracking.log_tables({"top_features": top}, "explain")  # the baseline's strongest n-grams per label
 
-        for name, df in [("dev", data.dev), ("test", data.test), *eval_sets.items()]:
+        for name, df in [("dev", data.dev), ("test", data.test), *data.source_tests().items(), *eval_sets.items()]:
             if df is None:
                 say(f"skipping evaluation set {name!r}: file not found (optional)")
                 continue

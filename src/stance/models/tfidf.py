@@ -69,17 +69,19 @@ class TfidfModel(StanceModel):
         pipe = build_pipeline(self.cfg, self.seed)
         self.targets = sorted(train["target"].unique())
         X, y = _frame(train["text"], train["target"]), train["label"]
+        # Per-row weights from multi-source data (e.g. real statements over authored ones).
+        fit_params = {"clf__sample_weight": train["weight"].to_numpy(float)} if "weight" in train else {}
         info: dict[str, Any] = {}
         if self.cfg.grid_C:
             param = "clf__C" if self.cfg.classifier == "logreg" else "clf__estimator__C"
             cv = StratifiedKFold(self.cfg.cv_folds, shuffle=True, random_state=self.seed)
             search = GridSearchCV(pipe, {param: self.cfg.grid_C}, cv=cv, scoring="f1_macro", n_jobs=1)
-            search.fit(X, y)
+            search.fit(X, y, **fit_params)
             pipe = search.best_estimator_
             info["best_C"] = float(search.best_params_[param])
             info["cv_macro_f1"] = float(search.best_score_)
         else:
-            pipe.fit(X, y)
+            pipe.fit(X, y, **fit_params)
         self.pipeline = pipe
         return info
 

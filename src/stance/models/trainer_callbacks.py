@@ -97,11 +97,18 @@ class WeightedLossTrainer(Trainer):
         return self.epoch_sampler
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.class_weights is None:
+        sample_weight = inputs.pop("sample_weight", None)
+        if self.class_weights is None and sample_weight is None:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs.pop("labels")
         outputs = model(**inputs)
         # Loss in fp32 even under bf16 autocast: a bf16 softmax over 3 classes is too coarse to learn from.
         logits = outputs.logits.float()
-        loss = torch.nn.functional.cross_entropy(logits, labels, weight=self.class_weights.to(logits.device))
+        # Weighted mean over the batch: weight = class weight x row weight (a multi-source data config's
+        # per-source weight); with row weights of 1 this is exactly cross_entropy(weight=class_weights).
+        w = torch.ones_like(logits[:, 0]) if sample_weight is None else sample_weight.float().to(logits.device)
+        if self.class_weights is not None:
+            w = w * self.class_weights.to(logits.device)[labels]
+        per_row = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+        loss = (per_row * w).sum() / w.sum()
         return (loss, outputs) if return_outputs else loss

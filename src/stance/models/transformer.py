@@ -86,6 +86,8 @@ class TransformerModel(StanceModel):
 
         enc = self._encode(df["text"].tolist(), df["target"].tolist())
         enc["labels"] = [self.labels.index(lab) for lab in df["label"]]
+        if "weight" in df:  # per-row training weight of a multi-source config (see WeightedLossTrainer)
+            enc["sample_weight"] = df["weight"].astype(float).tolist()
         return Dataset.from_dict(dict(enc))
 
     # ------------------------------------------------------------ training
@@ -111,7 +113,7 @@ class TransformerModel(StanceModel):
         set_seed(self.seed)
         self._load_pretrained()
         self.targets = sorted(train["target"].unique())
-        train_ds, dev_ds = self._dataset(train), self._dataset(dev)
+        train_ds, dev_ds = self._dataset(train), self._dataset(dev.drop(columns="weight", errors="ignore"))
         weights = None
         if self.cfg.class_weight == "balanced":
             present = np.array([self.labels.index(lab) for lab in sorted(set(train["label"]))])
@@ -154,6 +156,8 @@ class TransformerModel(StanceModel):
             # Our models' loss is a per-statement mean; transformers would multiply it by the number of DDP
             # processes (a token-count correction meant for LM losses), doubling gradients under 2 ranks.
             average_tokens_across_devices=False,
+            # Keep `sample_weight` (not an argument of the model's forward): the loss pops it.
+            remove_unused_columns="sample_weight" not in train_ds.column_names,
         )
         callbacks: list = [MetricsLogger(log), StopOnSignal()]
         if self.cfg.early_stopping_patience:

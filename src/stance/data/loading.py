@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .config import DataConfig, EvalSetConfig
+from ..config import DataConfig, EvalSetConfig, SourceConfig
+from .pool import join_labels, read_pool
 from .readers import LINE, DataError, read_hf_dataset, read_records
 
 SPLITS = ("train", "dev", "test")
@@ -47,6 +48,13 @@ class StanceData:
     @property
     def digest(self) -> str:
         return digest(pd.concat([df.assign(split=s) for s, df in self.splits.items()]))
+
+    def source_tests(self) -> dict[str, pd.DataFrame]:
+        """With several sources, each source's own test split (test_<source>), scored beside the whole test."""
+        test = self.test
+        if "source" not in test or test["source"].nunique() < 2:
+            return {}
+        return {f"test_{s}": part.reset_index(drop=True) for s, part in test.groupby("source", sort=False)}
 
     def summary(self) -> dict[str, dict[str, int]]:
         return {s: df["label"].value_counts().reindex(self.labels, fill_value=0).to_dict() for s, df in self.splits.items()}
@@ -144,24 +152,30 @@ def _dedupe(df: pd.DataFrame, policy: str, notes: list[str]) -> pd.DataFrame:
     return df.loc[sorted(ranked.index[~dup])]
 
 
-def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str]) -> dict[str, pd.DataFrame]:
+def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str], *, where: str | None = None,
+           split_column: str | None = None, group_column: str | None = None,
+           require_all: bool = True) -> dict[str, pd.DataFrame]:
+    where = where or str(cfg.path or cfg.train)
+    split_column = split_column or cfg.split_column
     if "split" in df.columns and df["split"].notna().all():
         parts = {s: df[df["split"] == s].drop(columns="split") for s in SPLITS}
         missing = [s for s in SPLITS if parts[s].empty]
-        if missing:
-            raise DataError(f"{cfg.path}: split column has no rows for {missing}")
+        if missing and require_all:
+            raise DataError(f"{where}: split column has no rows for {missing}")
         return parts
     if "split" in df.columns:
         n = int(df["split"].isna().sum())
-        raise DataError(f"{cfg.path}: {n} rows have an empty '{cfg.split_column}' while others have one; "
+        raise DataError(f"{where}: {n} rows have an empty '{split_column}' while others have one; "
                         f"fill it for every row or remove the column")
     counts = df["label"].value_counts()
     if len(counts) < 2:
-        raise DataError(f"{cfg.path or cfg.train}: only one label ({counts.index[0]!r}) in the data; "
+        raise DataError(f"{where}: only one label ({counts.index[0]!r}) in the data; "
                         f"a classifier needs at least two")
+    if group_column:
+        return _group_split(df, cfg, seed, notes, where, group_column)
     rare = counts[counts < 3]
     if len(rare):
-        raise DataError(f"{cfg.path or cfg.train}: label(s) {dict(rare)} have fewer than 3 examples: too few for a "
+        raise DataError(f"{where}: label(s) {dict(rare)} have fewer than 3 examples: too few for a "
                         f"stratified train/dev/test split; add examples or a split column")
     held = cfg.dev_size + cfg.test_size
     train, rest = train_test_split(df, test_size=held, stratify=df["label"], random_state=seed)
@@ -170,8 +184,29 @@ def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str]) -> di
     except ValueError:
         dev, test = train_test_split(rest, test_size=cfg.test_size / held, random_state=seed)
         notes.append("dev/test split not stratified (a class has too few held-out rows)")
-    notes.append(f"seeded stratified split (seed {seed}): dev {cfg.dev_size:.0%}, test {cfg.test_size:.0%}")
+    notes.append(f"{where}: seeded stratified split (seed {seed}): dev {cfg.dev_size:.0%}, test {cfg.test_size:.0%}")
     return {"train": train, "dev": dev, "test": test}
+
+
+def _group_split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str], where: str,
+                 column: str) -> dict[str, pd.DataFrame]:
+    """Seeded split that keeps every row of one group (speaker, document, account) in one split."""
+    from sklearn.model_selection import GroupShuffleSplit
+
+    if column not in df.columns or df[column].isna().any():
+        raise DataError(f"{where}: group_column {column!r} is missing or empty for some rows")
+    groups = df[column].astype(str)
+    if groups.nunique() < 3:
+        raise DataError(f"{where}: group_column {column!r} has {groups.nunique()} groups; a grouped "
+                        f"train/dev/test split needs at least 3")
+    held = cfg.dev_size + cfg.test_size
+    tr, rest = next(GroupShuffleSplit(1, test_size=held, random_state=seed).split(df, groups=groups))
+    rest_df = df.iloc[rest]
+    dv, te = next(GroupShuffleSplit(1, test_size=cfg.test_size / held, random_state=seed)
+                  .split(rest_df, groups=groups.iloc[rest]))
+    notes.append(f"{where}: seeded split grouped by {column!r} (seed {seed}): dev {cfg.dev_size:.0%}, "
+                 f"test {cfg.test_size:.0%} of groups")
+    return {"train": df.iloc[tr], "dev": rest_df.iloc[dv], "test": rest_df.iloc[te]}
 
 
 def _paths(value: str | list[str] | None) -> list[str]:
@@ -192,17 +227,65 @@ def _carve(df: pd.DataFrame, missing: list[str], cfg: DataConfig, seed: int, not
     return pd.concat([kept, *(part.assign(split=s) for s, part in parts.items())], ignore_index=True)
 
 
-def _frame_kwargs(cfg: DataConfig | EvalSetConfig, labels: list[str]) -> dict[str, Any]:
+def _frame_kwargs(cfg: DataConfig | EvalSetConfig | SourceConfig, labels: list[str]) -> dict[str, Any]:
     return dict(text_column=cfg.text_column, label_column=cfg.label_column, target_column=cfg.target_column,
                 default_target=cfg.default_target, labels=labels,
                 label_map=getattr(cfg, "label_map", {}), split_column=getattr(cfg, "split_column", None))
+
+
+def _load_source(src: SourceConfig, cfg: DataConfig, seed: int, notes: list[str]) -> pd.DataFrame | None:
+    """One source of a multi-source config: rows with split, source and weight; None when optional and absent."""
+    absent = [f for f in src.files() if not Path(f).exists()]
+    if absent:
+        if src.optional:
+            notes.append(f"source {src.name!r} skipped: file not found: {', '.join(absent)} (optional)")
+            return None
+        raise DataError(f"source {src.name!r}: file not found: {', '.join(absent)}")
+    kw = dict(_frame_kwargs(src, cfg.labels), label_map=src.label_map, split_column=src.split_column)
+    if src.path:
+        records = read_records(src.path, src.format, src.encoding)
+        where = src.path
+    else:
+        assert src.labels and src.pool
+        pool = read_pool(src.pool, id_column=src.id_column, text_column=src.text_column, fmt=src.format,
+                         encoding=src.encoding)
+        joined = join_labels(pool, src.labels, cfg.labels)
+        # Back to records so the one validation path (to_frame) checks them; `where` names the label line.
+        records = [{**r, LINE: r.pop("where").rsplit(" line ", 1)[-1]} for r in joined.to_dict("records")]
+        kw.update(text_column="text", label_column="label")
+        where = src.labels
+    df = to_frame(records, where, **kw)
+    if src.train_only:
+        parts = {"train": df.drop(columns="split", errors="ignore")}
+    else:
+        parts = _split(df, cfg, seed, notes, where=where, split_column=src.split_column,
+                       group_column=src.group_column, require_all=False)
+    out = pd.concat([p.assign(split=s) for s, p in parts.items()], ignore_index=True)
+    return out.assign(source=src.name, weight=src.weight)
+
+
+def _load_sources(cfg: DataConfig, seed: int, notes: list[str]) -> tuple[pd.DataFrame, str]:
+    assert cfg.sources
+    frames = {s.name: _load_source(s, cfg, seed, notes) for s in cfg.sources}
+    used = {n: f for n, f in frames.items() if f is not None}
+    if not used:
+        raise DataError("data.sources: every source is absent: " + "; ".join(notes))
+    notes.insert(0, "sources used: " + ", ".join(f"{n} ({len(f)} rows, weight {f['weight'].iloc[0]:g})"
+                                                 for n, f in used.items()))
+    df = pd.concat(list(used.values()), ignore_index=True)
+    missing = [s for s in SPLITS if s not in set(df["split"])]
+    if missing:
+        raise DataError(f"data.sources ({', '.join(used)}): no rows for the {missing} split(s)")
+    return df, " + ".join(next(s.files() for s in cfg.sources if s.name == n)[0] for n in used)
 
 
 def load_data(cfg: DataConfig, seed: int) -> StanceData:
     """Read, validate, deduplicate and split the configured data."""
     notes: list[str] = []
     kw = _frame_kwargs(cfg, cfg.labels)
-    if cfg.path:
+    if cfg.sources:
+        df, source = _load_sources(cfg, seed, notes)
+    elif cfg.path:
         df = to_frame(read_records(cfg.path, cfg.format, cfg.encoding), cfg.path, **kw)
         source = cfg.path
     elif cfg.train:
@@ -219,7 +302,7 @@ def load_data(cfg: DataConfig, seed: int) -> StanceData:
                   for s, recs in raw.items()]
         df = pd.concat(frames, ignore_index=True)
         source = f"hf://{cfg.hf_dataset}"
-    if not cfg.path:
+    if not cfg.path and not cfg.sources:
         missing = [s for s in SPLITS if s not in set(df["split"])]
         if "train" in missing:
             raise DataError(f"{source}: no training split")

@@ -1,0 +1,200 @@
+"""`stance annotate`: pick what to label next, label it, import filled batches, measure agreement.
+
+Labels go to an append-only JSON-lines log (stance.data.labels) keyed by pool id; training reads them
+joined to the pool text (a data source with `labels:` + `pool:`), so retraining after a batch is one more
+`stance train`. Each `next` and `import` is an MLflow run beside the training runs.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .annotation.selection import DEFAULT_STRATEGY, select
+from .config import LABELS
+from .data.labels import LabelLog, labelled_ids, read_answers
+from .data.pool import read_pool
+from .data.readers import DataError, read_records, LINE
+
+EXPERIMENT = "stance-annotation"
+
+
+@dataclass
+class Batch:
+    frame: pd.DataFrame   # id, text, suggestion, one score column per label, label, confidence (to fill in)
+    path: Path | None
+    run_id: str | None
+    n_candidates: int
+
+
+def write_new_file(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, renamed into place: an existing file is refused,
+    and a failure half-way leaves nothing behind."""
+    if path.exists():
+        raise FileExistsError(f"{path} already exists; choose another --out (existing files are never overwritten)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.link(tmp, path)  # fails if `path` appeared meanwhile: never replaces a file
+    finally:
+        os.unlink(tmp)
+
+
+def _batch_format(path: Path) -> str:
+    if path.suffix.lower() == ".csv":
+        return "csv"
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise DataError(f"{path}: a batch file must be .csv or .jsonl")
+
+
+def next_batch(pool: str, model: str, labels_file: str | None, n: int = 50, strategy: str = DEFAULT_STRATEGY,
+               out: str | None = None, target: str | None = None, seed: int = 13,
+               experiment: str = EXPERIMENT, track: bool = True) -> Batch:
+    """The next `n` statements of `pool` to label (those already in `labels_file` are skipped)."""
+    from . import tracking
+    from .predict import load_model, resolve_targets
+
+    if out is not None:
+        _batch_format(Path(out))
+        if Path(out).exists():
+            raise FileExistsError(f"{out} already exists; choose another --out (existing files are never overwritten)")
+    m = load_model(model)
+    pool_df = read_pool(pool)
+    done = labelled_ids(labels_file, m.labels)
+    todo = pool_df[~pool_df["id"].isin(done)].reset_index(drop=True)
+    if todo.empty:
+        raise ValueError(f"every statement of {pool} already has a label in {labels_file}")
+    targets = resolve_targets(m, target, len(todo))
+    proba = m.predict_proba(todo["text"].tolist(), targets)
+    idx = select(proba, n, strategy, texts=todo["text"].tolist(), seed=seed)
+    picked = todo.iloc[idx]
+    frame = pd.DataFrame({"id": picked["id"].to_numpy(), "text": picked["text"].to_numpy(),
+                          "suggestion": [m.labels[i] for i in proba[idx].argmax(axis=1)]})
+    for j, lab in enumerate(m.labels):
+        frame[lab] = np.round(proba[idx, j], 4)
+    frame["label"], frame["confidence"] = "", ""
+    if out is not None:
+        write_new_file(Path(out), lambda p: _write_batch(frame, p, _batch_format(Path(out))))
+    run_id = None
+    if track:
+        version = tracking.model_version(model)
+        with tracking.run(experiment, tags={"run_type": "annotation_next", "model_version": version},
+                          run_name=f"annotate next ({strategy}, n={len(frame)})") as active:
+            tracking.log_params({"strategy": strategy, "n": n, "pool": pool, "labels": labels_file or "",
+                                 "model": model, "model_version": version, "seed": seed})
+            tracking.log_metrics({"pool_size": len(pool_df), "already_labelled": len(pool_df) - len(todo),
+                                  "selected": len(frame), "selected_mean_top_score": float(proba[idx].max(1).mean()),
+                                  **{f"suggested_{k}": v for k, v in Counter(frame["suggestion"]).items()},
+                                  **{f"labelled_{k}": v for k, v in _label_counts(labels_file, m.labels).items()}})
+            tracking.log_text("\n".join(frame["id"]) + "\n", "batch_ids.txt")
+            run_id = active.info.run_id
+    return Batch(frame, Path(out) if out else None, run_id, len(todo))
+
+
+def _write_batch(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        frame.to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC)
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            for rec in frame.to_dict("records"):
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+def _label_counts(labels_file: str | None, labels: list[str]) -> dict[str, int]:
+    if not labels_file or not Path(labels_file).is_file() or Path(labels_file).stat().st_size == 0:
+        return {lab: 0 for lab in labels}
+    c = Counter(a.label for a in read_answers(labels_file, labels))
+    return {lab: c.get(lab, 0) for lab in labels}
+
+
+@dataclass
+class ImportResult:
+    added: int
+    unchanged: int      # answers identical to ones already in the log
+    blank: int          # rows left without a label (not answered yet)
+    counts: dict[str, int]
+    run_id: str | None
+
+
+def import_batch(batch: str, labels_file: str, annotator: str, labels: list[str] = list(LABELS),
+                 pool: str | None = None, experiment: str = EXPERIMENT, track: bool = True) -> ImportResult:
+    """Append the answers of a filled batch (CSV/JSONL with id, label[, confidence]) to `labels_file`.
+
+    Every bad row is named (line, id) and nothing is written unless all rows are good: an unknown id
+    (not in the batch's pool), a label outside the label set, a bad confidence, the same id twice with
+    different labels, or an id this annotator already labelled differently in the log.
+    """
+    from . import tracking
+
+    path = Path(batch)
+    _batch_format(path)
+    records = read_records(path)
+    known = set(read_pool(pool)["id"]) if pool else None
+    lookup = {lab.casefold(): lab for lab in labels}
+    previous = {a.id: a for a in read_answers(labels_file, labels) if a.annotator == annotator} \
+        if Path(labels_file).is_file() and Path(labels_file).stat().st_size else {}
+    problems, seen, todo, blank, unchanged = [], {}, [], 0, 0
+    for r in records:
+        where = f"{path} line {r[LINE]}"
+        rid = str(r.get("id") or "").strip()
+        raw = r.get("label")
+        if not rid:
+            problems.append(f"{where}: missing id")
+            continue
+        if known is not None and rid not in known:
+            problems.append(f"{where}: unknown id {rid!r} (not in {pool})")
+            continue
+        if raw is None or str(raw).strip() == "" or (isinstance(raw, float) and raw != raw):
+            blank += 1
+            continue
+        label = lookup.get(str(raw).strip().casefold())
+        if label is None:
+            problems.append(f"{where}, id {rid!r}: label {raw!r} is not one of {', '.join(labels)}")
+            continue
+        conf = r.get("confidence")
+        conf = None if conf is None or str(conf).strip() == "" else str(conf).strip()
+        if conf is not None and conf not in ("1", "2", "3", "1.0", "2.0", "3.0"):
+            problems.append(f"{where}, id {rid!r}: confidence {r.get('confidence')!r} is not 1, 2 or 3")
+            continue
+        conf_i = None if conf is None else int(float(conf))
+        if rid in seen and seen[rid][0] != label:
+            problems.append(f"{where}: id {rid!r} again with label {label} (line {seen[rid][1]} says {seen[rid][0]})")
+            continue
+        if rid in seen:
+            continue
+        seen[rid] = (label, r[LINE])
+        if rid in previous:
+            if previous[rid].label != label:
+                problems.append(f"{where}: id {rid!r} is {label} here but {annotator} labelled it "
+                                f"{previous[rid].label} before ({previous[rid].where}); to change it, label it "
+                                f"again with `stance annotate label` or take the old answer back first")
+                continue
+            unchanged += 1
+            continue
+        todo.append((rid, label, conf_i))
+    if problems:
+        raise DataError(problems)
+    log = LabelLog(labels_file, annotator, model_version=None)
+    for rid, label, conf_i in todo:
+        log.add(rid, label, conf_i, origin=path.name)
+    counts = Counter(label for _, label, _ in todo)
+    run_id = None
+    if track:
+        with tracking.run(experiment, tags={"run_type": "annotation_import", "annotator": annotator},
+                          run_name=f"annotate import {path.name} ({annotator})") as active:
+            tracking.log_params({"batch": str(path), "labels": labels_file, "annotator": annotator})
+            tracking.log_metrics({"added": len(todo), "unchanged": unchanged, "blank": blank,
+                                  **{f"added_{lab}": counts.get(lab, 0) for lab in labels},
+                                  **{f"labelled_{k}": v for k, v in _label_counts(labels_file, labels).items()}})
+            run_id = active.info.run_id
+    return ImportResult(len(todo), unchanged, blank, {lab: counts.get(lab, 0) for lab in labels}, run_id)

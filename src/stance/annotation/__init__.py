@@ -1,0 +1,1 @@
+"""The annotation loop: choose what to label next, label it in a terminal, import filled batches, agreement."""

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .annotation.selection import DEFAULT_STRATEGY, select
 from .config import LABELS
-from .data.labels import LabelLog, labelled_ids, read_answers
+from .data.labels import LabelLog, labelled_ids, read_answers, resolve
 from .data.pool import read_pool
 from .data.readers import DataError, read_records, LINE
 
@@ -198,3 +198,76 @@ def import_batch(batch: str, labels_file: str, annotator: str, labels: list[str]
                                   **{f"labelled_{k}": v for k, v in _label_counts(labels_file, labels).items()}})
             run_id = active.info.run_id
     return ImportResult(len(todo), unchanged, blank, {lab: counts.get(lab, 0) for lab in labels}, run_id)
+
+
+def session_items(pool: str, labels_file: str, annotator: str, *, batch: str | None = None,
+                  model: str | None = None, target: str | None = None):
+    """The statements still to label by `annotator` (batch order, else pool order), with suggestions."""
+    from .annotation.session import Item
+
+    pool_df = read_pool(pool).set_index("id")
+    mine = {a.id for a in read_answers(labels_file, list(LABELS)) if a.annotator == annotator} \
+        if Path(labels_file).is_file() and Path(labels_file).stat().st_size else set()
+    suggestions: dict[str, tuple[str | None, dict[str, float]]] = {}
+    if batch:
+        rows = read_records(batch)
+        unknown = [f"{batch} line {r[LINE]}: unknown id {r.get('id')!r} (not in {pool})"
+                   for r in rows if str(r.get("id")) not in pool_df.index]
+        if unknown:
+            raise DataError(unknown)
+        ids = [str(r["id"]) for r in rows]
+        for r in rows:
+            scores = {lab: float(r[lab]) for lab in LABELS if str(r.get(lab, "")).strip() not in ("", "nan")}
+            suggestions[str(r["id"])] = (r.get("suggestion") or None, scores)
+    else:
+        ids = list(pool_df.index)
+    ids = [i for i in dict.fromkeys(ids) if i not in mine]
+    version = None
+    if model and ids:
+        from . import tracking
+        from .predict import load_model, resolve_targets
+
+        m = load_model(model)
+        texts = pool_df.loc[ids, "text"].tolist()
+        proba = m.predict_proba(texts, resolve_targets(m, target, len(ids)))
+        for i, p in zip(ids, proba):
+            suggestions[i] = (m.labels[int(p.argmax())], {lab: float(p[j]) for j, lab in enumerate(m.labels)})
+        version = tracking.model_version(model)
+    return [Item(i, pool_df.at[i, "text"], *suggestions.get(i, (None, {}))) for i in ids], version
+
+
+def _answers_of(path: str, annotator: str | None, labels: list[str]):
+    answers = read_answers(path, labels)
+    if annotator is None:
+        return answers
+    mine = [x for x in answers if x.annotator == annotator]
+    if not mine:
+        raise DataError(f"{path}: no answers by annotator {annotator!r} "
+                        f"(annotators there: {sorted({x.annotator for x in answers})})")
+    return mine
+
+
+def agreement_report(a: str, b: str, *, a_name: str | None = None, b_name: str | None = None,
+                     adjudicated: str | None = None, out: str | None = None,
+                     labels: list[str] = list(LABELS)) -> str:
+    """Markdown report of two annotators' agreement (and, given adjudicated labels, each one's accuracy).
+
+    A and B may be one file holding both annotators' answers: name them with a_name / b_name."""
+    from .annotation.agreement import agreement
+    from .table import frame_markdown
+
+    ans_a, ans_b = _answers_of(a, a_name, labels), _answers_of(b, b_name, labels)
+    ag = agreement(ans_a, ans_b, labels)
+    parts = [ag.summary(), "", frame_markdown(ag.per_label.set_index("label").round(3)), "",
+             frame_markdown(ag.confusion.rename_axis("A \\ B"))]
+    if adjudicated:
+        final = dict(zip(*(lambda r: (r["id"], r["label"]))(resolve(read_answers(adjudicated, labels), adjudicated))))
+        for name, ans in (("A", ans_a), ("B", ans_b)):
+            scored = [x for x in ans if x.id in final]
+            if scored:
+                acc = sum(x.label == final[x.id] for x in scored) / len(scored)
+                parts.append(f"annotator {name} agrees with the adjudicated labels on {acc:.1%} of {len(scored)} items")
+    if out:
+        write_new_file(Path(out), lambda p: ag.disagreements.to_csv(p, index=False))
+        parts.append(f"wrote {len(ag.disagreements)} disagreements to {out}")
+    return "\n".join(parts)

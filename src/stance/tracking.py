@@ -241,3 +241,24 @@ def log_model(model_dir: Path, kind: str, registered_name: str | None, example: 
             registered_model_name=registered_name,
         )
 
+
+
+def model_version(uri: str) -> str:
+    """A model reference as a concrete version where the registry can say (models:/NAME/latest -> NAME/7),
+    so an annotation batch records which model suggested it; other references are returned as given."""
+    if not uri.startswith("models:/"):
+        return uri
+    name, _, ref = uri[len("models:/"):].partition("/")
+    if not name or not ref:
+        return uri
+    configure(None)
+    client = mlflow.MlflowClient()
+    try:
+        if ref == "latest":
+            versions = client.search_model_versions(f"name='{name}'")
+            return f"{name}/{max(int(v.version) for v in versions)}" if versions else uri
+        if ref.isdigit():
+            return f"{name}/{ref}"
+        return f"{name}/{client.get_model_version_by_alias(name, ref).version}"
+    except mlflow.exceptions.MlflowException:
+        return uri

@@ -102,7 +102,7 @@ def resolve(answers: list[Answer], source: str) -> pd.DataFrame:
         elif len({a.label for a in group}) == 1:
             chosen = group[-1]
         else:
-            shown = "; ".join(f"{a.annotator}={a.label} ({a.where.rsplit(' ', 1)[-1]})" for a in group)
+            shown = "; ".join(f"{a.annotator}={a.label} (line {a.where.rsplit(' ', 1)[-1]})" for a in group)
             problems.append(f"{source}: id {rid!r} has different labels and no adjudicated answer: {shown} "
                             f"(lines given; run `stance annotate agreement` and adjudicate)")
             continue

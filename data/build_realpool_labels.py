@@ -1,6 +1,7 @@
 """Build data/realpool_labels.jsonl from the two annotators' answers and the adjudication of their disagreements.
 
     python data/build_realpool_labels.py --answers DIR [--pool ../shared/realpool/realpool.jsonl]
+    python data/build_realpool_labels.py --stats      # the data card's tables, from the committed file
 
 DIR holds A_*.jsonl and B_*.jsonl (one answer per line: id, label, confidence) and ADJ.jsonl (the third,
 blind reading of every item the two disagreed on). The output is a stance label log (stance.data.labels):
@@ -54,10 +55,15 @@ def assign_splits(frame: pd.DataFrame, seed: int = 13) -> pd.Series:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--answers", required=True)
+    ap.add_argument("--answers", default=None)
+    ap.add_argument("--stats", action="store_true")
     ap.add_argument("--pool", default=os.environ.get("STANCE_REALPOOL", "../shared/realpool") + "/realpool.jsonl")
     args = ap.parse_args()
     pool = read_pool(args.pool)
+    if args.stats:
+        return stats(pool)
+    if not args.answers:
+        ap.error("give --answers DIR or --stats")
     lines = []
     for key, who in ANNOTATORS.items():
         files = sorted(glob.glob(f"{args.answers}/{key}_*.jsonl")) or sorted(glob.glob(f"{args.answers}/{key}.jsonl"))
@@ -83,8 +89,19 @@ def main() -> int:
         for rec in lines:
             f.write(json.dumps({**rec, "split": split[rec["id"]]}) + "\n")
     tmp.replace(OUT)
-    final["split"] = final["id"].map(split)
+    return stats(pool)
+
+
+def stats(pool: pd.DataFrame) -> int:
+    """Label counts per source and split, confidence, and what adjudication decided."""
+    answers = read_answers(OUT, list(LABELS))
+    final = resolve(answers, str(OUT)).merge(pool[["id", "source"]], on="id")
     print(pd.crosstab([final["source"], final["split"]], final["label"], margins=True).to_string())
+    conf = pd.DataFrame([{"annotator": a.annotator, "confidence": a.confidence} for a in answers])
+    print("\nconfidence per annotator\n" + pd.crosstab(conf["annotator"], conf["confidence"]).to_string())
+    adj = final[final["where"].isin({a.where for a in answers if a.adjudicated})]
+    print(f"\nadjudicated {len(adj)} items: " + ", ".join(f"{k} {v}" for k, v in adj["label"].value_counts().items()))
+    print("by source: " + ", ".join(f"{k} {v}" for k, v in adj["source"].value_counts().items()))
     return 0
 
 

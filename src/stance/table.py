@@ -23,9 +23,21 @@ def frame_markdown(df: pd.DataFrame) -> str:
     return markdown(df.reset_index().values.tolist(), [str(df.index.name or ""), *map(str, df.columns)])
 
 
-def metrics_table(runs: dict[str, dict[str, float]], prefixes: tuple[str, ...] = ("test", "realdev")) -> str:
+def eval_prefixes(metrics: dict[str, float]) -> tuple[str, ...]:
+    """Evaluation sets in a run's metrics, real text first: per-source test splits (test_<source>) when the run
+    had several sources, else the test split; then the extra evaluation sets (realdev, ...)."""
+    sets = [k[: -len("_macro_f1")] for k in metrics if k.endswith("_macro_f1")]
+    sources = [s for s in sets if s.startswith("test_")]
+    extra = [s for s in sets if s not in ("dev", "test") and not s.startswith("test_")]
+    real_first = sorted(sources, key=lambda s: s == "test_corpus")
+    return (*real_first, *extra) if sources else ("test", *extra)
+
+
+def metrics_table(runs: dict[str, dict[str, float]], prefixes: tuple[str, ...] | None = None) -> str:
     """One row per (model, evaluation set): the metrics every kind logs under the same names."""
     rows = []
+    if prefixes is None:
+        prefixes = tuple(dict.fromkeys(p for m in runs.values() for p in eval_prefixes(m)))
     for name, m in runs.items():
         for prefix in prefixes:
             if f"{prefix}_macro_f1" not in m:

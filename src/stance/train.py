@@ -27,6 +27,7 @@ class TrainResult:
     registered: str | None
     metrics: dict[str, float]
     model_dir: Path
+    data_notes: tuple[str, ...] = ()  # what loading the data did: sources used or skipped, splits, drops
 
 
 def seed_everything(seed: int) -> None:
@@ -111,4 +112,4 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
             if info_.registered_model_version is not None:
                 registered = f"models:/{cfg.registered_model_name}/{info_.registered_model_version}"
     return TrainResult(run_id, active.info.experiment_id, tracking.resolve_uri(cfg.tracking.uri), model_uri,
-                       registered, metrics, model_dir)
+                       registered, metrics, model_dir, tuple(data.notes))

@@ -10,9 +10,9 @@ from sklearn.metrics import f1_score
 
 from .metrics import f_avg
 
-# Metadata columns worth slicing by, when the data has them (the bundled corpus: genre, speaker_role;
-# the real-statement set: party).
-GROUP_COLUMNS = ("genre", "speaker_role", "party")
+# Metadata columns worth slicing by, when the data has them (multi-source data: source, and the labelled
+# pool's origin; the bundled corpus: genre, speaker_role; the real-statement sets: party).
+GROUP_COLUMNS = ("source", "origin", "genre", "speaker_role", "party")
 
 
 def group_metrics(preds: pd.DataFrame, column: str, labels: list[str]) -> pd.DataFrame:

@@ -46,6 +46,8 @@ def simulate(cfg: Config, base_train: pd.DataFrame, dev: pd.DataFrame, user: pd.
     labels = list(cfg.data.labels)
     sizes = sorted(sizes)
     user = user.reset_index(drop=True)
+    if "weight" not in base_train:
+        base_train = base_train.assign(weight=1.0)
     base = _fit(cfg, base_train, dev, labels)
     rows = []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=cfg.seed)

@@ -261,6 +261,9 @@ def _load_source(src: SourceConfig, cfg: DataConfig, seed: int, notes: list[str]
         parts = _split(df, cfg, seed, notes, where=where, split_column=src.split_column,
                        group_column=src.group_column, require_all=False)
     out = pd.concat([p.assign(split=s) for s, p in parts.items()], ignore_index=True)
+    # A file's own `source` (e.g. the pool's presidency_project / congress_tweets) is kept as `origin`;
+    # an annotator's `confidence` as `label_confidence` (predictions add the model's confidence).
+    out = out.rename(columns={"source": "origin", "confidence": "label_confidence"})
     return out.assign(source=src.name, weight=src.weight)
 
 

@@ -130,6 +130,18 @@ def test_label_session_saves_each_answer_at_once_supports_undo_and_resumes(tmp_p
     assert dict(zip(current["id"], current["label"])) == {"p0": "FAVOR", "p1": "NONE"}
 
 
+def test_adjudicated_answers_settle_a_disagreement(tmp_path):
+    labels = tmp_path / "labels.jsonl"
+    LabelLog(labels, "a").add("p0", "FAVOR", 3)
+    LabelLog(labels, "b").add("p0", "NONE", 2)
+    with pytest.raises(DataError, match="different labels and no adjudicated answer"):
+        resolve(read_answers(labels, ["FAVOR", "AGAINST", "NONE"]), str(labels))
+    run_session([Item("p0", "text")], LabelLog(labels, "c"), stdin=io.StringIO("n1"), stdout=io.StringIO(),
+                adjudicate=True)
+    final = resolve(read_answers(labels, ["FAVOR", "AGAINST", "NONE"]), str(labels))
+    assert final.set_index("id").at["p0", "label"] == "NONE" and final.at[0, "n_annotators"] == 3
+
+
 def test_label_command_resumes_after_the_last_answer(tmp_path, pool, monkeypatch, capsys):
     labels = tmp_path / "labels.jsonl"
     monkeypatch.setattr("sys.stdin", io.StringIO("f3"))  # one answer, then input ends (like Ctrl-D)

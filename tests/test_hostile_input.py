@@ -269,3 +269,75 @@ def test_cli_numbers_in_range_still_work(model_dir, capsys):
                  "Build the wall.", "Protect immigrant families."]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x["abstained"] for x in lines] == [True, True]
+
+
+# ---------------------------------------------------------------- stance.predict input types (item 7)
+
+TEXTS = ["Build the wall and deport criminal aliens.", "Protect immigrant families from raids.",
+         "The council meets Tuesday."]
+
+
+def test_predict_scores_a_dataframe_by_its_text_and_target_columns(fitted):
+    from stance import predict
+
+    expected = [p.label for p in predict(TEXTS, fitted)]
+    assert expected == ["FAVOR", "AGAINST", "NONE"]
+    assert [p.label for p in predict(pd.DataFrame({"id": [7, 8, 9], "text": TEXTS}), fitted)] == expected
+    framed = predict(pd.DataFrame({"text": TEXTS, "target": [TARGET, "", None]}), fitted)
+    assert [p.label for p in framed] == expected and {p.target for p in framed} == {TARGET}
+    assert [p.label for p in predict(pd.Series(TEXTS, index=[5, 6, 7]), fitted)] == expected
+
+
+@pytest.mark.parametrize("texts, error, message", [
+    ({"a": TEXTS[0]}, TypeError, "predict() takes a string, a list of strings, a pandas Series of texts or a "
+                                 "DataFrame with a 'text' column; got dict (for its values: list(d.values()))"),
+    (TEXTS[0].encode(), TypeError, "; got bytes (decode it first, e.g. data.decode('utf-8'))"),
+    (42, TypeError, "; got int"),
+    (pd.DataFrame({"statement": TEXTS}), ValueError, "predict() got a DataFrame without a 'text' column "
+                                                     "(columns: ['statement'])"),
+])
+def test_predict_refuses_other_input_with_one_message(fitted, texts, error, message):
+    from stance import predict
+
+    with pytest.raises(error) as raised:
+        predict(texts, fitted)
+    assert message in str(raised.value) and "index" not in str(raised.value)
+
+
+def test_a_dataframe_target_column_and_target_argument_together_are_refused(fitted):
+    from stance import predict
+
+    with pytest.raises(ValueError, match="a 'target' column and target=; give one of them"):
+        predict(pd.DataFrame({"text": TEXTS, "target": TARGET}), fitted, target=TARGET)
+
+
+# ---------------------------------------------------------------- a local --model path (item 8)
+
+
+def test_a_folder_above_models_is_refused_listing_them(fitted, tmp_path, monkeypatch, capsys):
+    fitted.save(tmp_path / "outputs" / "b" / "model")
+    fitted.save(tmp_path / "outputs" / "a" / "model")
+    (tmp_path / "outputs" / "notes").mkdir()
+    for given in (str(tmp_path / "outputs"), "."):
+        monkeypatch.chdir(tmp_path)
+        assert main(["predict", "--model", given, "Build the wall."]) == 1
+        err = capsys.readouterr().err
+        assert f"{given} is not a model folder (no stance_model.json or MLmodel in it); folders below that look " \
+               f"like models: " in err
+        assert "outputs/a/model, " in err and err.rstrip().endswith("outputs/b/model")
+    assert main(["predict", "--model", str(tmp_path / "outputs" / "notes"), "x"]) == 1
+    assert "no folder below it looks like a model" in capsys.readouterr().err
+
+
+def test_an_mlflow_model_folder_must_hold_exactly_one_stance_model(fitted, tmp_path, capsys):
+    from stance.predict import load_model
+
+    mlflow_dir = tmp_path / "mlflow-model"
+    (mlflow_dir / "artifacts").mkdir(parents=True)
+    (mlflow_dir / "MLmodel").write_text("flavors: {}\n")
+    fitted.save(mlflow_dir / "artifacts" / "stance_model")
+    assert load_model(str(mlflow_dir)).labels == LABELS
+    load_model.cache_clear()
+    fitted.save(mlflow_dir / "artifacts" / "another")
+    assert main(["predict", "--model", str(mlflow_dir), "x"]) == 1
+    assert f"MLflow model {mlflow_dir} holds 2 stance models: " in capsys.readouterr().err

@@ -341,3 +341,69 @@ def test_an_mlflow_model_folder_must_hold_exactly_one_stance_model(fitted, tmp_p
     fitted.save(mlflow_dir / "artifacts" / "another")
     assert main(["predict", "--model", str(mlflow_dir), "x"]) == 1
     assert f"MLflow model {mlflow_dir} holds 2 stance models: " in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- messages instead of tracebacks (item 12)
+
+
+def _train_error(argv: list[str], capsys) -> str:
+    assert main(["train", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("stance train: ") and len(err.strip().splitlines()) == 1, err  # one line, no traceback
+    return err
+
+
+def test_an_override_that_is_not_yaml_is_named(tracking_uri, capsys):
+    from conftest import ROOT
+
+    err = _train_error([str(ROOT / "configs" / "baseline.yaml"), "--set", "model.C=["], capsys)
+    assert "override 'model.C=[': the value is not valid YAML (column 2: expected the node content" in err
+
+
+@pytest.mark.parametrize("base", ["[x.yaml]", "5", "''"])
+def test_base_must_be_one_file_name(tracking_uri, tmp_path, capsys, base):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"base: {base}\nseed: 1\n")
+    assert f"config {cfg}: 'base' must be one file name (relative to this file), got " in _train_error([str(cfg)], capsys)
+
+
+def test_a_config_with_a_non_utf8_byte_is_named_with_its_line(tracking_uri, tmp_path, capsys):
+    base = tmp_path / "base.yaml"
+    base.write_bytes("seed: 1\n# caf\u00e9 notes\n".encode("cp1252"))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("base: base.yaml\n")
+    assert f"config {base} line 2: not valid UTF-8 (byte 0xe9); save the file as UTF-8" in _train_error([str(cfg)], capsys)
+
+
+def test_an_experiment_file_with_a_non_utf8_byte_is_named(tmp_path, capsys):
+    exp = tmp_path / "e.yaml"
+    exp.write_bytes(b"name: x\n\xff\n")
+    assert main(["experiment", str(exp)]) == 2
+    assert f"experiment {exp} line 2: not valid UTF-8 (byte 0xff)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path, what", [("folder", "is a folder, not a file"),
+                                        ("/dev/zero", "is a character device, not a file")])
+def test_a_data_path_that_is_not_a_file_says_what_it_is(tracking_uri, tmp_path, capsys, path, what):
+    from conftest import ROOT
+
+    if path == "folder":
+        path = str(tmp_path / "corpus.jsonl")
+        os.mkdir(path)
+    err = _train_error([str(ROOT / "configs" / "baseline.yaml"), "--set", f"data.path={path}"], capsys)
+    assert f"data file {path} {what}" in err and "not found" not in err
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_a_predict_input_that_is_not_a_file_says_what_it_is(model_dir, tmp_path, capsys, suffix):
+    folder = tmp_path / f"folder{suffix}"
+    folder.mkdir()
+    device = tmp_path / f"zero{suffix}"
+    device.symlink_to("/dev/zero")  # reading it would never end
+    for path, what in ((folder, "is a folder, not a file"), (device, "is a character device, not a file")):
+        assert main(["predict", "--model", str(model_dir), "--input", str(path)]) == 2
+        assert f"stance predict: input file {path} {what}" in capsys.readouterr().err
+
+
+def test_a_config_path_that_is_a_folder_says_so(tmp_path, capsys):
+    assert f"config file {tmp_path} is a folder, not a file" in _train_error([str(tmp_path)], capsys)

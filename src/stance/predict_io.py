@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
+from .files import require_file
 from .models.base import StanceModel
 from .predict import Prediction, predict, resolve_targets
 from .data.readers import DataError
@@ -43,8 +44,8 @@ def _undecodable(text: str) -> str | None:
 
 def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
     if path == "-" or path.endswith((".jsonl", ".ndjson", ".json")):
-        if path != "-" and not Path(path).is_file():
-            raise DataError(f"input file not found: {path}")
+        if path != "-":
+            require_file(path, "input file", DataError)
         with contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8",
                                                                           errors="surrogateescape") as stream:
             for n, line in enumerate(stream, 1):
@@ -63,8 +64,7 @@ def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
                     continue
                 yield InputRecord(n, obj[field])
     elif path.endswith(".csv"):
-        if not Path(path).is_file():
-            raise DataError(f"input file not found: {path}")
+        require_file(path, "input file", DataError)
         with open(path, encoding="utf-8-sig", newline="", errors="surrogateescape") as f:
             reader = csv.DictReader(f)
             if field not in (reader.fieldnames or []):
@@ -88,8 +88,7 @@ def _open_parquet(path: str):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not Path(path).is_file():
-        raise DataError(f"input file not found: {path}")
+    require_file(path, "input file", DataError)
     try:
         return pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as e:

@@ -87,11 +87,13 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from .predict import load_model
-    from .predict_io import InputRecord, PredictionWriter, input_size, iter_input_records, score_stream
+    from .predict_io import (InputRecord, PredictionWriter, check_output, input_size, iter_input_records,
+                             score_stream)
 
     records = [InputRecord(0, t) for t in args.texts]
     if not records and not args.input:
         raise SystemExit("stance predict: give statements as arguments or --input FILE (- for stdin)")
+    check_output(args.output, args.input)
     stream = itertools.chain(records, iter_input_records(args.input) if args.input else ())
     model = load_model(args.model, args.inference)
     expected = input_size(args.input)
@@ -211,7 +213,7 @@ def _add_annotate(sub) -> None:
     n.add_argument("--pool", required=True, help="unlabelled statements (JSONL/CSV/Parquet with id and text)")
     n.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
     n.add_argument("--labels", default=None, help="label log (JSONL): statements labelled there are skipped")
-    n.add_argument("-n", type=_positive_int, default=50, help="how many (default 50)")
+    n.add_argument("-n", type=_whole_number(1), default=50, help="how many (default 50)")
     n.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY,
                    help=f"uncertainty, margin, random, or diverse (uncertain AND spread over clusters); "
                         f"default {DEFAULT_STRATEGY}")
@@ -253,11 +255,27 @@ def _add_annotate(sub) -> None:
     g.set_defaults(fn=_annotate_agreement)
 
 
-def _positive_int(value: str) -> int:
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n
+def _whole_number(low: int):
+    """argparse type: an int >= low, refused by argparse (usage and one line) like a config value would be."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+    return parse
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,9 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="report: invalid inputs are named on stderr and skipped in the output; mark: they also get "
                         "an output line with an 'error' field, so output lines match input lines. Either way every "
                         "valid input is scored and the exit status is 2 when any input was invalid")
-    r.add_argument("--min-confidence", type=float, default=None,
+    r.add_argument("--min-confidence", type=_probability, default=None,
                    help="mark results whose top score is below this as abstained (label and scores are kept)")
-    r.add_argument("--chunk-size", type=int, default=1000, help="statements read and scored at a time")
+    r.add_argument("--chunk-size", type=_whole_number(1), default=1000, help="statements read and scored at a time")
     r.add_argument("texts", nargs="*", help="statements to label")
     r.set_defaults(fn=_predict)
 
@@ -312,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("--target", default=None, help="stance target (default: the model's training target)")
     xp.add_argument("--method", choices=["auto", "linear", "occlusion"], default="auto",
                     help="auto: linear coefficients for TF-IDF, word occlusion otherwise")
-    xp.add_argument("--top", type=int, default=10, help="features listed per statement")
+    xp.add_argument("--top", type=_whole_number(1), default=10, help="features listed per statement")
     xp.add_argument("--html", default=None, metavar="FILE", help="also write a self-contained HTML page")
     xp.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                     help="auto: on a terminal unless NO_COLOR is set")
@@ -331,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--parent", help="a parent run id (from stance experiment); the report is logged to it")
     src.add_argument("--runs", nargs="+", help="run ids")
     c.add_argument("--metric", default="test_macro_f1", help="ranks groups for the bootstrap (default test_macro_f1)")
-    c.add_argument("--resamples", type=int, default=2000)
+    c.add_argument("--resamples", type=_whole_number(1), default=2000)
     c.add_argument("--out", default="outputs/compare", help="folder for comparison.md/.json/.png")
     c.set_defaults(fn=_compare)
 

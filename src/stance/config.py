@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .files import require_file
+
 LABELS = ("FAVOR", "AGAINST", "NONE")
 CORPUS_TARGET = (
     "stricter federal immigration enforcement, including federal conditions that "
@@ -262,7 +264,30 @@ def parse_override(item: str) -> tuple[str, Any]:
     key, raw = item.split("=", 1)
     if not key.strip():
         raise ConfigError(f"override {item!r} has an empty key")
-    return key.strip(), yaml.safe_load(raw) if raw.strip() else None
+    try:
+        return key.strip(), yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"override {item!r}: the value is not valid YAML ({yaml_problem(e).removeprefix('line 1, ')}); quote a "
+                          f"string value, e.g. {key.strip()}='\"...\"'") from None
+
+
+def yaml_problem(e: yaml.YAMLError) -> str:
+    """A YAML error in one line (PyYAML's own message spans several, with a source excerpt)."""
+    mark = getattr(e, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return where + (getattr(e, "problem", None) or str(e).splitlines()[0])
+
+
+def read_utf8(p: Path, what: str = "config") -> str:
+    """A text file that must be UTF-8; a stray byte is named with its file and line, not a bare UnicodeDecodeError."""
+    require_file(p, f"{what} file", ConfigError)
+    raw = p.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ConfigError(f"{what} {p} line {line}: not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
+                          f"save the file as UTF-8") from None
 
 
 _KINDS: dict[str, type[BaseModel]] = {"tfidf": TfidfConfig, "transformer": TransformerConfig}
@@ -332,19 +357,20 @@ def _merge(base: dict, over: dict) -> dict:
 
 def _read_yaml(p: Path, seen: tuple[Path, ...] = ()) -> dict:
     """A YAML mapping; a top-level `base: other.yaml` (relative to this file) is merged underneath it."""
-    if not p.is_file():
-        raise ConfigError(f"config file not found: {p}")
+    text = read_utf8(p)
     if p.resolve() in seen:
         raise ConfigError(f"config {p}: 'base' files include each other")
     try:
-        tree = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        tree = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
-        raise ConfigError(f"config {p} is not valid YAML: {e}") from None
+        raise ConfigError(f"config {p} is not valid YAML: {yaml_problem(e)}") from None
     if not isinstance(tree, dict):
         raise ConfigError(f"config {p} must be a mapping at the top level")
     base = tree.pop("base", None)
     if base is None:
         return tree
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f"config {p}: 'base' must be one file name (relative to this file), got {base!r}")
     return _merge(_read_yaml(p.parent / base, (*seen, p.resolve())), tree)
 
 

@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import distributed, tracking
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError, load_config, read_utf8, yaml_problem
 from .train import TrainResult, say, train
 
 
@@ -37,10 +37,11 @@ class ExperimentResult:
 
 def load_experiment(path: str | Path) -> ExperimentSpec:
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"experiment file not found: {p}")
+    text = read_utf8(p, "experiment")
     try:
-        return ExperimentSpec.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")) or {})
+        return ExperimentSpec.model_validate(yaml.safe_load(text) or {})
+    except yaml.YAMLError as e:
+        raise ConfigError(f"experiment {p} is not valid YAML: {yaml_problem(e)}") from None
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
         raise ConfigError(f"invalid experiment {p}: {problems}") from None

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
@@ -73,14 +75,46 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
+MLFLOW_MODEL_FILE = "MLmodel"
+_SEARCH_DEPTH, _SEARCH_FOLDERS, _SHOWN = 6, 5_000, 10  # how far below a wrong --model path to look for models
+
+
 def _local_model_dir(path: Path) -> Path:
-    """A saved StanceModel dir, or an MLflow model dir that contains one."""
+    """A saved StanceModel folder, or an MLflow model folder that holds exactly one; anything else (a parent
+    folder, `.`, `/`) is refused with the folders below it that look like models, never picked at random."""
     if (path / models.META_FILE).is_file():
         return path
-    found = sorted(path.rglob(models.META_FILE))
-    if not found:
-        raise FileNotFoundError(f"no stance model found under {path} (expected {models.META_FILE} or an MLflow model)")
-    return found[0].parent
+    if (path / MLFLOW_MODEL_FILE).is_file():
+        inside = [p.parent for p in path.rglob(models.META_FILE)]
+        if len(inside) == 1:
+            return inside[0]
+        if len(inside) > 1:
+            raise FileNotFoundError(f"MLflow model {path} holds {len(inside)} stance models: "
+                                    f"{', '.join(str(p) for p in sorted(inside))}; give one of them")
+    if path.is_file():
+        raise FileNotFoundError(f"{path} is a file; a model is a folder (the one holding {models.META_FILE})")
+    found = _models_below(path)
+    listed = ", ".join(str(p) for p in found[:_SHOWN]) + (f" and {len(found) - _SHOWN} more" if len(found) > _SHOWN
+                                                          else "")
+    raise FileNotFoundError(f"{path} is not a model folder (no {models.META_FILE} or {MLFLOW_MODEL_FILE} in it); "
+                            + (f"folders below that look like models: {listed}" if found
+                               else "no folder below it looks like a model"))
+
+
+def _models_below(path: Path) -> list[Path]:
+    """Model folders (stance or MLflow) below `path`, nearest first; bounded, so `--model /` answers at once."""
+    found = []
+    for seen, (root, dirs, files) in enumerate(os.walk(path)):
+        if seen == _SEARCH_FOLDERS:
+            break
+        if models.META_FILE in files or MLFLOW_MODEL_FILE in files:
+            found.append(Path(root))
+            dirs[:] = []  # a model's own subfolders are part of it
+        elif len(Path(root).relative_to(path).parts) >= _SEARCH_DEPTH:
+            dirs[:] = []
+        else:
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    return sorted(found, key=lambda p: (len(p.parts), str(p)))
 
 
 @functools.lru_cache(maxsize=8)
@@ -129,10 +163,44 @@ def check_target(model: StanceModel, target: object) -> str | None:
     return None
 
 
-def predict(texts: str | Sequence[str], model: str | StanceModel, target: str | Sequence[str] | None = None, *,
-            on_invalid: OnInvalid = "raise", min_confidence: float | None = None, inference: str | None = None
-            ) -> Prediction | list[Prediction]:
+_ACCEPTED = "a string, a list of strings, a pandas Series of texts or a DataFrame with a 'text' column"
+
+
+def _items(texts: object, target: object) -> tuple[list, object, bool]:
+    """(statements, target, whether the target came from a DataFrame's 'target' column); one message for
+    anything that is not a statement or a collection of them, instead of one per character or key."""
+    if isinstance(texts, (bytes, bytearray)):
+        raise TypeError(f"predict() takes {_ACCEPTED}; got {type(texts).__name__} (decode it first, "
+                        f"e.g. data.decode('utf-8'))")
+    if isinstance(texts, pd.DataFrame):
+        if "text" not in texts.columns:
+            raise ValueError(f"predict() got a DataFrame without a 'text' column (columns: {list(texts.columns)})")
+        if "target" not in texts.columns:
+            return texts["text"].tolist(), target, False
+        if target is not None:
+            raise ValueError("predict() got a DataFrame with a 'target' column and target=; give one of them")
+        return texts["text"].tolist(), texts["target"].tolist(), True
+    if isinstance(texts, pd.Series):
+        return texts.tolist(), target, False
+    if isinstance(texts, Mapping) or not isinstance(texts, Iterable):
+        hint = " (for its values: list(d.values()))" if isinstance(texts, Mapping) else ""
+        raise TypeError(f"predict() takes {_ACCEPTED}; got {type(texts).__name__}{hint}")
+    return list(texts), target, False
+
+
+def _column_targets(model: StanceModel, column: list) -> list:
+    """A DataFrame's 'target' column: blank rows get the model's own target when it has exactly one (the pyfunc rule)."""
+    default = resolve_targets(model, None, 1)[0] if len(model.targets) <= 1 else None
+    return [t if isinstance(t, str) and t.strip() else default for t in column]
+
+
+def predict(texts: str | Sequence[str] | pd.Series | pd.DataFrame, model: str | StanceModel,
+            target: str | Sequence[str] | None = None, *, on_invalid: OnInvalid = "raise",
+            min_confidence: float | None = None, inference: str | None = None) -> Prediction | list[Prediction]:
     """Stance of one statement (returns one Prediction) or of a list (returns a list, in input order).
+
+    `texts` may also be a pandas Series of statements, or a DataFrame scored by its `text` column (and its
+    `target` column when it has one), as the MLflow pyfunc does.
 
     on_invalid="raise" (default) raises InvalidInputError naming every bad index before scoring anything;
     "mark" scores every valid item and returns invalid ones as Predictions with `error` set.
@@ -145,7 +213,7 @@ def predict(texts: str | Sequence[str], model: str | StanceModel, target: str | 
     if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
         raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
     single = isinstance(texts, str)
-    items = [texts] if single else list(texts)
+    items, target, from_column = ([texts], target, False) if single else _items(texts, target)
     if isinstance(model, StanceModel):
         m = model
         if inference is not None:
@@ -154,7 +222,7 @@ def predict(texts: str | Sequence[str], model: str | StanceModel, target: str | 
             m.set_inference(inference)
     else:
         m = load_model(str(model), inference)
-    targets = resolve_targets(m, target, len(items))
+    targets = _column_targets(m, target) if from_column else resolve_targets(m, target, len(items))
     errors = {i: why for i, (t, tg) in enumerate(zip(items, targets)) if (why := check_text(t) or check_target(m, tg))}
     if errors and on_invalid == "raise":
         raise InvalidInputError(errors, len(items))
@@ -176,12 +244,7 @@ def score_frame(model: StanceModel, frame: pd.DataFrame) -> pd.DataFrame:
     """DataFrame in (text[, target]) -> DataFrame out (label + one column per label): the pyfunc contract."""
     if "text" not in frame.columns:
         raise InvalidInputError({0: f"input has no 'text' column (columns: {list(frame.columns)})"}, len(frame))
-    target = frame["target"].tolist() if "target" in frame.columns else None
-    if target is not None:
-        # Rows without a target get the model's own, when it has exactly one (or none).
-        default = resolve_targets(model, None, 1)[0] if len(model.targets) <= 1 else None
-        target = [t if isinstance(t, str) and t.strip() else default for t in target]
-    preds = predict(frame["text"].tolist(), model, target=target)
+    preds = predict(frame, model)
     out = pd.DataFrame({"label": [p.label for p in preds]})
     for lab in model.labels:
         out[lab] = [p.scores[lab] for p in preds]

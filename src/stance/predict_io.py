@@ -9,11 +9,15 @@ import contextlib
 import csv
 import itertools
 import json
+import os
+import secrets
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
+from .files import require_file
 from .models.base import StanceModel
 from .predict import Prediction, predict, resolve_targets
 from .data.readers import DataError
@@ -40,8 +44,8 @@ def _undecodable(text: str) -> str | None:
 
 def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
     if path == "-" or path.endswith((".jsonl", ".ndjson", ".json")):
-        if path != "-" and not Path(path).is_file():
-            raise DataError(f"input file not found: {path}")
+        if path != "-":
+            require_file(path, "input file", DataError)
         with contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8",
                                                                           errors="surrogateescape") as stream:
             for n, line in enumerate(stream, 1):
@@ -60,8 +64,7 @@ def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
                     continue
                 yield InputRecord(n, obj[field])
     elif path.endswith(".csv"):
-        if not Path(path).is_file():
-            raise DataError(f"input file not found: {path}")
+        require_file(path, "input file", DataError)
         with open(path, encoding="utf-8-sig", newline="", errors="surrogateescape") as f:
             reader = csv.DictReader(f)
             if field not in (reader.fieldnames or []):
@@ -85,8 +88,7 @@ def _open_parquet(path: str):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not Path(path).is_file():
-        raise DataError(f"input file not found: {path}")
+    require_file(path, "input file", DataError)
     try:
         return pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as e:
@@ -139,11 +141,28 @@ def predict_records(records: Iterable[InputRecord], model: StanceModel, target: 
 # ---------------------------------------------------------------- output
 
 
+def check_output(output: str | None, input_path: str | None) -> None:
+    """Refuse an output that cannot be written, or that is the input (also through a link): scoring a file
+    into itself would lose it."""
+    if output in (None, "-"):
+        return
+    out = Path(output)
+    if out.is_dir():
+        raise DataError(f"--output {output} is a folder; give a file name")
+    if not out.resolve().parent.is_dir():
+        raise DataError(f"--output {output}: folder {out.resolve().parent} does not exist")
+    if input_path not in (None, "-") and out.exists() and Path(input_path).exists() and out.samefile(input_path):
+        raise DataError(f"--output {output} is the input file {input_path}; write the predictions to another file")
+
+
 class PredictionWriter:
     """Predictions to JSONL (a file or stdout), CSV or Parquet, written chunk by chunk.
 
     JSONL keeps the nested `scores` object; CSV and Parquet get one column per label. Invalid inputs
     written with on_invalid=mark have an `error` and no label.
+
+    A file is written under a temporary name in the same folder and renamed over `path` only when the
+    `with` block ends without an error, so a failed or interrupted run leaves an existing file as it was.
     """
 
     def __init__(self, path: str | None, labels: list[str], chunk_size: int = 1000):
@@ -156,12 +175,19 @@ class PredictionWriter:
         self.columns = ["line", "text", "target", "label", *self.labels, "abstained", "error"]
         self._rows: list[dict] = []
         self._stream = self._csv = self._parquet = None
+        self._final = self._tmp = None  # the file renamed into place on success, and its temporary name
 
     def __enter__(self) -> "PredictionWriter":
+        if self.path in (None, "-"):
+            self._stream = sys.stdout
+            return self
+        # Through a link to the file it names; same folder, so the rename is atomic and never crosses disks.
+        self._final = Path(os.path.realpath(self.path))
+        self._tmp = self._final.with_name(f".{self._final.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         if self.format == "jsonl":
-            self._stream = sys.stdout if self.path in (None, "-") else open(self.path, "w", encoding="utf-8")
+            self._stream = open(self._tmp, "x", encoding="utf-8")
         elif self.format == "csv":
-            self._stream = open(self.path, "w", encoding="utf-8", newline="")
+            self._stream = open(self._tmp, "x", encoding="utf-8", newline="")
             self._csv = csv.DictWriter(self._stream, self.columns)
             self._csv.writeheader()
         else:
@@ -171,7 +197,7 @@ class PredictionWriter:
             schema = pa.schema([("line", pa.int64()), ("text", pa.string()), ("target", pa.string()),
                                 ("label", pa.string()), *[(lab, pa.float64()) for lab in self.labels],
                                 ("abstained", pa.bool_()), ("error", pa.string())])
-            self._parquet = pq.ParquetWriter(self.path, schema)
+            self._parquet = pq.ParquetWriter(str(self._tmp), schema)
         return self
 
     def write(self, rec: InputRecord, pred: Prediction) -> None:
@@ -202,12 +228,34 @@ class PredictionWriter:
             self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=self._parquet.schema))
         self._rows = []
 
-    def __exit__(self, *exc) -> None:
-        self.flush()
+    def __exit__(self, exc_type, *exc) -> None:
+        try:
+            if exc_type is None:
+                self.flush()
+            self._close()
+        except BaseException:
+            self._discard()
+            raise
+        if exc_type is not None:
+            self._discard()
+        elif self._tmp is not None:
+            with open(self._tmp, "rb") as f:
+                os.fsync(f.fileno())  # on disk before the rename makes it the only copy
+            if self._final.exists():
+                shutil.copymode(self._final, self._tmp)  # the replaced file's permissions, not the temp file's
+            os.replace(self._tmp, self._final)
+
+    def _close(self) -> None:
         if self._parquet is not None:
             self._parquet.close()
         if self._stream is not None and self._stream is not sys.stdout:
             self._stream.close()
+
+    def _discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self._close()
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from sklearn.model_selection import train_test_split
 
 from ..config import DataConfig, EvalSetConfig, SourceConfig
 from .pool import join_labels, read_pool
+from ..files import require_file
 from .readers import LINE, DataError, read_hf_dataset, read_records
 
 SPLITS = ("train", "dev", "test")
@@ -336,9 +337,8 @@ def _check_excluded(df: pd.DataFrame, path: str) -> None:
 
 def load_eval_set(cfg: EvalSetConfig, labels: list[str]) -> pd.DataFrame | None:
     """An extra evaluation set, or None (with the reason returned by the caller) when optional and absent."""
-    if not Path(cfg.path).is_file():
-        if cfg.optional:
-            return None
-        raise DataError(f"evaluation set {cfg.name!r}: file not found: {cfg.path}")
+    if cfg.optional and not Path(cfg.path).exists():
+        return None  # a folder or device where the file should be is an error even for an optional set
+    require_file(cfg.path, f"evaluation set {cfg.name!r}: file", DataError)
     df = to_frame(read_records(cfg.path, cfg.format, cfg.encoding), cfg.path, **_frame_kwargs(cfg, labels))
     return df.reset_index(drop=True)

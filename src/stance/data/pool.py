@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .labels import read_answers, resolve
+from ..files import require_file
 from .readers import LINE, DataError, read_records
 
 
@@ -46,8 +47,7 @@ def join_labels(pool: pd.DataFrame, labels_path: str | os.PathLike, labels: list
     Fields of the label file (split, confidence, ...) win over pool fields of the same name; `where` names
     the label line, so an error in training points at the label the user wrote.
     """
-    if not Path(labels_path).is_file():
-        raise DataError(f"labels file not found: {labels_path}")
+    require_file(labels_path, "labels file", DataError)
     answers = read_answers(labels_path, labels, known_ids=pool["id"])
     resolved = resolve(answers, str(labels_path))
     if resolved.empty:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..files import require_file
+
 LINE = "_line"  # where a record came from, kept for error messages
 
 csv.field_size_limit(2**31 - 1)
@@ -115,9 +117,7 @@ def _read_jsonl(path: Path, text: str) -> list[dict[str, Any]]:
 
 def read_records(path: str | os.PathLike, fmt: str = "auto", encoding: str = "utf-8") -> list[dict[str, Any]]:
     """Parse a file into dicts, each with its 1-based line (row for Parquet) under LINE."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"data file not found: {p}")
+    p = require_file(path, "data file", DataError)
     fmt = detect_format(p, fmt)
     if fmt == "parquet":
         try:

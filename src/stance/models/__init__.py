@@ -8,8 +8,7 @@ from pathlib import Path
 
 from ..calibration import CALIBRATION_FILE, Calibrator
 from .base import StanceModel
-
-META_FILE = "stance_model.json"
+from .integrity import META_FILE, CorruptModelError, read_meta, verify
 # Files that torch/pickle would unpickle: loading them can run arbitrary code.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 ALLOW_PICKLE_ENV = "STANCE_ALLOW_PICKLE"
@@ -50,7 +49,9 @@ def load(path: str | Path, inference: str | None = None) -> StanceModel:
     if not meta_path.is_file():
         raise FileNotFoundError(f"{path} is not a saved stance model (no {META_FILE})")
     refuse_pickles(path)
-    kind = json.loads(meta_path.read_text())["kind"]
+    meta = read_meta(path)
+    verify(path, meta)
+    kind = meta["kind"]
     if kind == "transformer":
         model = model_class(kind).load(path, inference=inference)  # type: ignore[call-arg]
     elif inference not in (None, "auto"):
@@ -60,8 +61,15 @@ def load(path: str | Path, inference: str | None = None) -> StanceModel:
     if (path / CALIBRATION_FILE).is_file():
         from .calibrated import CalibratedModel
 
-        return CalibratedModel(model, Calibrator.load(path / CALIBRATION_FILE))
+        return CalibratedModel(model, _load_calibrator(path / CALIBRATION_FILE))
     return model
 
 
-__all__ = ["StanceModel", "UnsafeModelError", "build", "load", "model_class", "refuse_pickles", "META_FILE"]
+def _load_calibrator(file: Path) -> Calibrator:
+    try:
+        return Calibrator.load(file)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as e:
+        raise CorruptModelError(f"{file} is corrupt: not a calibration written by stance ({e})") from None
+
+
+__all__ = ["StanceModel", "UnsafeModelError", "CorruptModelError", "build", "load", "model_class", "refuse_pickles", "META_FILE"]

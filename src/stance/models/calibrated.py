@@ -51,8 +51,10 @@ class CalibratedModel(StanceModel):
         return {**self.base.params(), **self.calibrator.summary()}
 
     def save(self, path: Path) -> None:
-        self.base.save(path)
+        # Calibrator first: the base model writes the metadata (with every file's checksum) last.
+        Path(path).mkdir(parents=True, exist_ok=True)
         self.calibrator.save(Path(path) / CALIBRATION_FILE)
+        self.base.save(path)
 
     @classmethod
     def load(cls, path: Path) -> "CalibratedModel":

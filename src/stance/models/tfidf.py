@@ -5,7 +5,8 @@ an MLflow pyfunc fed a DataFrame scores every row, not the column names. Stored 
 """
 from __future__ import annotations
 
-import json
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -25,13 +26,17 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
 
 from ..config import TfidfConfig
-from . import UnsafeModelError
+from . import CorruptModelError, UnsafeModelError
 from .base import LogFn, StanceModel
+from .integrity import read_meta, write_meta
 
 MODEL_FILE = "model.skops"
-META_FILE = "stance_model.json"
-# skops refuses types it does not know; these are the libraries our pipeline is built from.
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+# skops trusts plain containers, numpy and public sklearn estimators itself; beyond those, exactly the types
+# skops.io.get_untrusted_types reports for the pipelines this project writes (logreg: none; linear_svc: these).
+# Exact names, never a module prefix: "builtins." would admit builtins.exec, and "sklearn." any function there.
+TRUSTED_TYPES = ("sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration")
+# What a damaged or foreign zip raises inside skops (the schema is JSON inside a zip of .npy files).
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError)
 
 
 def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
@@ -139,19 +144,26 @@ class TfidfModel(StanceModel):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         sio.dump(self.pipeline, path / MODEL_FILE)
-        meta = {"kind": self.kind, "labels": self.labels, "targets": self.targets, "seed": self.seed, "config": self.cfg.model_dump(mode="json")}
-        (path / META_FILE).write_text(json.dumps(meta, indent=2))
+        write_meta(path, {"kind": self.kind, "labels": self.labels, "targets": self.targets, "seed": self.seed,
+                          "config": self.cfg.model_dump(mode="json")})
 
     @classmethod
     def load(cls, path: Path) -> "TfidfModel":
         path = Path(path)
-        meta = json.loads((path / META_FILE).read_text())
-        untrusted = sio.get_untrusted_types(file=path / MODEL_FILE)
-        foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-        if foreign:
-            raise UnsafeModelError(f"{path / MODEL_FILE} needs types outside scikit-learn/numpy/scipy to load: "
-                                   f"{foreign}; refusing to load it")
+        meta = read_meta(path)
         model = cls(TfidfConfig.model_validate(meta["config"]), meta["labels"], meta.get("seed", 13))
-        model.pipeline = sio.load(path / MODEL_FILE, trusted=untrusted)
+        model.pipeline = load_pipeline(path / MODEL_FILE)
         model.targets = meta.get("targets", [])
         return model
+
+
+def load_pipeline(file: Path) -> Pipeline:
+    """A skops file holding only types this project writes; anything else is refused before it is built."""
+    try:
+        foreign = sorted(set(sio.get_untrusted_types(file=file)) - set(TRUSTED_TYPES))
+        if foreign:
+            raise UnsafeModelError(f"{file} needs types a stance TF-IDF model never contains: {foreign}; "
+                                   f"refusing to load it (loading could run code)")
+        return sio.load(file, trusted=list(TRUSTED_TYPES))
+    except _UNREADABLE as e:
+        raise CorruptModelError(f"{file} is corrupt: not a readable skops file ({type(e).__name__}: {e})") from None

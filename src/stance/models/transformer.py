@@ -5,7 +5,6 @@ restores the best epoch; weights are saved as safetensors.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -21,8 +20,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from ..config import TransformerConfig
 from . import inference as paths
 from .base import LogFn, StanceModel
-
-META_FILE = "stance_model.json"
+from .integrity import CorruptModelError, read_meta, write_meta
 
 
 class PretrainedNotFound(RuntimeError):
@@ -253,11 +251,10 @@ class TransformerModel(StanceModel):
         path.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(path)  # safetensors
         self.tokenizer.save_pretrained(path)
-        meta = {"kind": self.kind, "labels": self.labels, "targets": self.targets, "seed": self.seed,
-                "config": self.cfg.model_dump(mode="json"),
-                # The path predictions use after loading, and the dev measurements that chose it.
-                "inference": self.inference, "inference_selection": self.inference_facts}
-        (path / META_FILE).write_text(json.dumps(meta, indent=2))
+        write_meta(path, {"kind": self.kind, "labels": self.labels, "targets": self.targets, "seed": self.seed,
+                          "config": self.cfg.model_dump(mode="json"),
+                          # The path predictions use after loading, and the dev measurements that chose it.
+                          "inference": self.inference, "inference_selection": self.inference_facts})
 
     @classmethod
     def load(cls, path: Path, inference: str | None = None) -> "TransformerModel":
@@ -265,14 +262,27 @@ class TransformerModel(StanceModel):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         path = Path(path)
-        meta = json.loads((path / META_FILE).read_text())
+        meta = read_meta(path)
         m = cls(TransformerConfig.model_validate(meta["config"]), meta["labels"], meta.get("seed", 13))
         m.targets = meta.get("targets", [])
+        for weights in sorted(path.glob("*.safetensors")):
+            _check_safetensors(weights)
         m.tokenizer = AutoTokenizer.from_pretrained(path)
         m.model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True).to(m.device).eval()
         m.inference_facts = meta.get("inference_selection") or {}
         m.set_inference(inference if inference not in (None, "auto") else meta.get("inference", "auto"))
         return m
+
+
+def _check_safetensors(file: Path) -> None:
+    """Reading the header checks that it parses and that the file covers every tensor it lists."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(file), framework="pt"):
+            pass
+    except SafetensorError as e:
+        raise CorruptModelError(f"{file} is corrupt: not a readable safetensors file ({e})") from None
 
 
 def _last_checkpoint(out: Path) -> Path | None:

@@ -146,3 +146,14 @@ def test_demo_configs_use_the_corpus_and_the_real_pool():
         cfg = load_config(ROOT / "configs" / name)
         assert [s.name for s in cfg.data.sources] == ["corpus", "realpool"]
         assert cfg.data.sources[1].labels == "data/realpool_labels.jsonl" and cfg.data.sources[1].optional
+
+
+def test_a_single_file_given_on_the_command_line_replaces_the_configs_sources(tmp_path, tiny_corpus):
+    cfg = load_config(ROOT / "configs" / "baseline.yaml", [f"data.path={tiny_corpus}"])
+    assert cfg.data.path == str(tiny_corpus) and cfg.data.sources is None
+    # The same rule for a config file over its base (configs/data/immigration.yaml has sources).
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(f"base: {ROOT / 'configs' / 'baseline.yaml'}\ndata:\n  train: a.csv\n  test: b.csv\n")
+    cfg = load_config(mine)
+    assert (cfg.data.train, cfg.data.test, cfg.data.sources, cfg.data.path) == ("a.csv", "b.csv", None, None)
+    assert cfg.data.exclude == "data/case_studies.jsonl"  # the rest of the data section is still inherited

@@ -348,8 +348,23 @@ def _expand_env(node: Any) -> Any:
     return node
 
 
+# Where a data config's statements come from: a layer (a file over its base, or --set) that names one of
+# these replaces the others below it, so `--set data.path=mine.csv` on a multi-source config trains on mine.csv.
+_DATA_ORIGINS = ({"path"}, {"train", "dev", "test"}, {"hf_dataset"}, {"sources"})
+
+
+def _replace_origin(data: dict, given: set[str]) -> dict:
+    chosen = [o for o in _DATA_ORIGINS if o & given]
+    if not chosen or not isinstance(data, dict):
+        return data
+    keep = set().union(*chosen)
+    return {k: v for k, v in data.items() if k in keep or not any(k in o for o in _DATA_ORIGINS)}
+
+
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
+    if isinstance(over.get("data"), dict) and isinstance(out.get("data"), dict):
+        out["data"] = _replace_origin(out["data"], set(over["data"]))
     for k, v in over.items():
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
@@ -386,6 +401,9 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
         raise ConfigError(f"config {source} must be a mapping at the top level")
     for item in overrides or []:
         key, value = parse_override(item)
+        parts = key.split(".")
+        if len(parts) == 2 and parts[0] == "data" and isinstance(tree.get("data"), dict):
+            tree["data"] = _replace_origin(tree["data"], {parts[1]})
         _set_dotted(tree, key, value)
     tree = _expand_env(tree)
     try:

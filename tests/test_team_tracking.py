@@ -57,7 +57,7 @@ def test_runs_logged_to_a_postgres_backed_server_are_read_back_by_compare(team_s
     table = json.loads((tmp_path / "compare" / "comparison.json").read_text())["table"]
     assert len(table) == 1
     row = table[0]
-    assert (row["dataset"], row["model"], row["seeds"]) == ("immigration-corpus", "tfidf", "13,14")
+    assert (row["dataset"], row["model"], row["seeds"]) == ("immigration", "tfidf", "13,14")
     for metric in ("test_macro_f1", "test_f_avg"):
         values = [r.metrics[metric] for r in results]
         assert row[metric] == f"{np.mean(values):.3f} ± {np.std(values):.3f}"

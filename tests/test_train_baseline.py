@@ -21,7 +21,7 @@ def result(tiny_corpus, tracking_uri):
 def test_run_records_params_metrics_dataset_and_artifacts(result, tracking_uri):
     run = mlflow.get_run(result.run_id)
     assert run.info.status == "FINISHED"
-    assert run.info.run_name == "tfidf immigration-corpus seed=13"
+    assert run.info.run_name == "tfidf immigration seed=13"
     assert run.data.params["model.kind"] == "tfidf" and run.data.params["model.C"] == "1.0"
     assert run.data.params["data.n_train"] == "24"
     assert run.data.tags["model_kind"] == "tfidf" and len(run.data.tags["dataset_digest"]) == 16
@@ -31,8 +31,8 @@ def test_run_records_params_metrics_dataset_and_artifacts(result, tracking_uri):
     assert run.data.metrics["test_n"] == 6
     assert result.metrics["test_macro_f1"] == run.data.metrics["test_macro_f1"]
     inputs = {d.dataset.name: d.dataset for d in run.inputs.dataset_inputs}
-    assert set(inputs) == {"immigration-corpus-train", "immigration-corpus-dev", "immigration-corpus-test"}
-    assert inputs["immigration-corpus-test"].digest == run.data.tags["dataset_digest"]
+    assert set(inputs) == {"immigration-train", "immigration-dev", "immigration-test"}
+    assert inputs["immigration-test"].digest == run.data.tags["dataset_digest"]
     files = {f.path for f in mlflow.artifacts.list_artifacts(run_id=result.run_id, artifact_path="eval")}
     assert {"eval/confusion_test.png", "eval/misclassified_test.csv", "eval/classification_report_test.txt",
             "eval/predictions_test.csv"} <= files

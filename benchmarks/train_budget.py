@@ -44,7 +44,7 @@ def main(argv: list[str]) -> dict:
         "config": config, "overrides": extra, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "wall_s": round(wall, 1), "peak_rss_mb": round(peak_mb), "train_time_s": round(m["train_time_s"], 1),
         "train_examples_per_s": round(m["train_examples_per_s"], 1),
-        **{k: round(v, 4) for k, v in m.items() if k.startswith(("test_macro_f1", "test_f_avg", "realdev_macro_f1"))},
+        **{k: round(v, 4) for k, v in m.items() if k.endswith(("macro_f1", "f_avg")) and not k.startswith("dev")},
     }
     print(json.dumps(result))
     return result

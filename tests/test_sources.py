@@ -46,6 +46,21 @@ def test_two_sources_are_joined_weighted_and_scored_per_source(tmp_path):
     assert "sources used: corpus (36 rows, weight 1), real (36 rows, weight 3)" in data.notes[0]
 
 
+def test_a_source_train_cap_samples_its_train_rows_and_keeps_dev_and_test(tmp_path):
+    pool, labels = pool_and_labels(tmp_path)
+    corpus = write_jsonl(tmp_path / "corpus.jsonl",
+                         [{**r, "text": "Authored: " + r["text"]} for r in tiny_rows()])
+    sources = [{"name": "corpus", "path": str(corpus)},
+               {"name": "real", "labels": str(labels), "pool": str(pool), "default_target": TARGET}]
+    whole = load_data(config(tmp_path, sources).data, 13)
+    capped = load_data(config(tmp_path, [{**sources[0], "max_train_rows": 5}, sources[1]]).data, 13)
+    n_corpus = (whole.train["source"] == "corpus").sum()
+    assert n_corpus > 5 and (capped.train["source"] == "corpus").sum() == 5
+    assert (capped.train["source"] == "real").sum() == (whole.train["source"] == "real").sum()
+    assert capped.test.equals(whole.test) and capped.dev.equals(whole.dev)
+    assert f"source 'corpus': train capped at 5 of {n_corpus} rows (max_train_rows)" in capped.notes
+
+
 def test_weights_change_the_tfidf_fit(tmp_path):
     from stance import models
 

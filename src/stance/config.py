@@ -58,6 +58,9 @@ class SourceConfig(_Strict):
     train_only: bool = False
     # Training weight of each row of this source (loss/sample weight), e.g. real text over authored.
     weight: float = Field(1.0, gt=0)
+    # At most this many of the source's training rows (a seeded sample; dev and test stay whole), e.g. to
+    # keep a large authored corpus from swamping a few real labels within a training budget.
+    max_train_rows: int | None = Field(None, gt=0)
     # Absent files: skipped with a named note when optional, an error otherwise.
     optional: bool = False
 

@@ -272,6 +272,9 @@ def _load_sources(cfg: DataConfig, seed: int, notes: list[str]) -> tuple[pd.Data
     assert cfg.sources
     frames = {s.name: _load_source(s, cfg, seed, notes) for s in cfg.sources}
     used = {n: f for n, f in frames.items() if f is not None}
+    for s in cfg.sources:
+        if s.name in used and s.max_train_rows:
+            used[s.name] = _cap_train(used[s.name], s.max_train_rows, seed, f"source {s.name!r}", notes)
     if not used:
         raise DataError("data.sources: every source is absent: " + "; ".join(notes))
     notes.insert(0, "sources used: " + ", ".join(f"{n} ({len(f)} rows, weight {f['weight'].iloc[0]:g})"
@@ -281,6 +284,15 @@ def _load_sources(cfg: DataConfig, seed: int, notes: list[str]) -> tuple[pd.Data
     if missing:
         raise DataError(f"data.sources ({', '.join(used)}): no rows for the {missing} split(s)")
     return df, " + ".join(next(s.files() for s in cfg.sources if s.name == n)[0] for n in used)
+
+
+def _cap_train(df: pd.DataFrame, cap: int, seed: int, what: str, notes: list[str]) -> pd.DataFrame:
+    """Keep a seeded sample of `cap` training rows; the other splits stay whole."""
+    train = df["split"] == "train"
+    if train.sum() <= cap:
+        return df
+    notes.append(f"{what}: train capped at {cap} of {train.sum()} rows (max_train_rows)")
+    return pd.concat([df[train].sample(n=cap, random_state=seed), df[~train]]).sort_index()
 
 
 def load_data(cfg: DataConfig, seed: int) -> StanceData:

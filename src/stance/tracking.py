@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import subprocess
 import urllib.error
 import urllib.request
@@ -20,13 +19,10 @@ import yaml
 from . import distributed
 from .config import Config, flatten
 from .data import StanceData
+from .masking import is_secret_key, mask, mask_tree
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 PARAM_MAX = 500  # MLflow's value limit is larger; long values (lists of paths) stay readable in the UI
-# Parameter keys never logged, in case a config ever carries credentials.
-_SECRET_WORDS = ("password", "token", "secret", "api_key", "apikey", "credential")
-# A password inside a URI (postgresql://user:pw@host, often expanded from ${VAR}) is masked in any value.
-_URI_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^@/\s]+@")
 
 
 class TrackingError(RuntimeError):
@@ -88,9 +84,10 @@ def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None 
         # MLflow 3's UI opens GenAI pages unless an experiment says it holds model training runs.
         mlflow.set_experiment_tag("mlflow.experimentKind", "custom_model_development")
     commit = git_commit()
+    # Secret-looking keys stay out of tags entirely; URI passwords are masked, in the run name too.
     tags = {"git_commit": commit, "mlflow.source.git.commit": commit,
-            **{k: _redact(v) for k, v in (tags or {}).items() if not any(w in k.lower() for w in _SECRET_WORDS)}}
-    active = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name, tags=tags,
+            **{k: mask(v) for k, v in (tags or {}).items() if not is_secret_key(k)}}
+    active = mlflow.start_run(run_id=run_id, run_name=None if run_id or run_name is None else mask(run_name), tags=tags,
                               parent_run_id=parent_run_id, nested=parent_run_id is not None)
     try:
         distributed.share_from_main((active.info.run_id, active.info.experiment_id))
@@ -115,15 +112,11 @@ def _writing_artifacts() -> Iterator[None]:
                             f"{e.strerror or e} ({getattr(e, 'filename', None) or type(e).__name__})") from e
 
 
-def _redact(value: Any) -> str:
-    return _URI_PASSWORD.sub(r"\1***@", str(value))
-
-
 @main_process_only
 def log_config(cfg: Config) -> None:
     """The config as YAML (first artifact of every run, so an unwritable store fails before training)."""
-    tree = cfg.model_dump(mode="json")
-    log_text(_redact(yaml.safe_dump(tree, sort_keys=False)), "config.yaml")
+    tree = mask_tree(cfg.model_dump(mode="json"))
+    log_text(yaml.safe_dump(tree, sort_keys=False), "config.yaml")
     log_params(flatten(tree))
 
 
@@ -141,7 +134,7 @@ def check_resumable(run_id: str, cfg: Config) -> None:
     if status == "FINISHED":
         raise ConfigError(f"--resume {run_id}: the run already FINISHED; there is nothing to resume")
     logged = flatten(yaml.safe_load(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml")))
-    now = flatten(yaml.safe_load(_redact(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))))
+    now = flatten(mask_tree(cfg.model_dump(mode="json")))  # compared as logged: masked the same way
     differ = sorted(k for k in logged.keys() | now.keys() if logged.get(k) != now.get(k))
     if differ:
         raise ConfigError(f"--resume {run_id}: this config differs from the run's at {differ}; "
@@ -177,9 +170,8 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
 
 @main_process_only
 def log_params(params: dict[str, Any]) -> None:
-    """Every param goes through here: values cut to PARAM_MAX, credential-like keys never logged."""
-    mlflow.log_params({k: _redact(v)[:PARAM_MAX] for k, v in params.items()
-                       if not any(w in k.lower() for w in _SECRET_WORDS)})
+    """Every param goes through here: values masked and cut to PARAM_MAX, credential-like keys never logged."""
+    mlflow.log_params({k: mask(v)[:PARAM_MAX] for k, v in params.items() if not is_secret_key(k)})
 
 
 @main_process_only

@@ -14,6 +14,7 @@ from .config import Config
 from .data import load_data, load_eval_set
 from .evaluation import evaluate_model
 from .explain import top_features_table
+from .masking import mask
 from .models.calibrated import calibrate
 from .predict import score_frame
 
@@ -42,7 +43,7 @@ def _dir_size_mb(path: Path) -> float:
 
 
 def say(msg: str) -> None:
-    print(f"[stance] {msg}", file=sys.stderr, flush=True)
+    print(f"[stance] {mask(msg)}", file=sys.stderr, flush=True)
 
 
 def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | None = None) -> TrainResult:

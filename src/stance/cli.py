@@ -20,8 +20,10 @@ def _train(args: argparse.Namespace) -> int:
     try:
         result = train(cfg, resume_run_id=args.resume)
     except KeyboardInterrupt as e:
-        run_id = getattr(e, "run_id", None)
-        print(f"stance train: {e or 'interrupted'}; the MLflow run is marked KILLED"
+        # Claim KILLED only for a run that exists: a signal can land before any run was started.
+        killed, run_id = getattr(e, "killed_run_id", None), getattr(e, "run_id", None)
+        print(f"stance train: {e or 'interrupted'}; "
+              + (f"the MLflow run {killed} is marked KILLED" if killed else "no MLflow run was started")
               + (f"; continue it with: stance train {args.config} --resume {run_id}" if run_id else ""),
               file=sys.stderr)
         return 130

@@ -5,8 +5,6 @@ import contextlib
 import functools
 import os
 import subprocess
-import urllib.error
-import urllib.request
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,17 +14,14 @@ import mlflow
 import pandas as pd
 import yaml
 
-from . import distributed
+from . import distributed, store_check
 from .config import Config, flatten
 from .data import StanceData
 from .masking import is_secret_key, mask, mask_tree
+from .store_check import TrackingError  # noqa: F401  (raised here too; callers import it from tracking)
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 PARAM_MAX = 500  # MLflow's value limit is larger; long values (lists of paths) stay readable in the UI
-
-
-class TrackingError(RuntimeError):
-    """The tracking store cannot be used (unreachable server, unwritable artifact root)."""
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,16 +40,48 @@ def resolve_uri(uri: str | None) -> str:
 
 
 def configure(uri: str | None) -> str:
-    """Point MLflow at the store; an http(s) server must answer within seconds, not minutes of retries."""
-    uri = resolve_uri(uri)
-    if uri.startswith(("http://", "https://")):
-        try:
-            urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5)
-        except (urllib.error.URLError, OSError) as e:
-            raise TrackingError(f"MLflow tracking server {uri} is unreachable ({getattr(e, 'reason', e)}); "
-                                f"start it or set MLFLOW_TRACKING_URI") from None
-    mlflow.set_tracking_uri(uri)
-    return uri
+    """Point MLflow at the store and return its URI (without credentials). The store must answer within
+    seconds (server, database) or be writable (sqlite), else one TrackingError line, not minutes of retries."""
+    store = store_check.split_credentials(resolve_uri(uri))
+    store_check.check(store)
+    if store.username is not None:
+        # MLflow takes basic-auth credentials from these variables, never from the URI (which it would log).
+        os.environ["MLFLOW_TRACKING_USERNAME"] = store.username
+        os.environ["MLFLOW_TRACKING_PASSWORD"] = store.password or ""
+    if store.sqlite_path is not None:
+        _create_sqlite_store(store.uri, store.sqlite_path)
+    mlflow.set_tracking_uri(store.uri)
+    return store.uri
+
+
+def current_uri() -> str:
+    """The store MLflow writes to now (credentials are never part of it)."""
+    return mlflow.get_tracking_uri()
+
+
+_SQLITE_READY: set[str] = set()
+SQLITE_LOCK_WAIT_S = 120
+
+
+def _create_sqlite_store(uri: str, path: Path) -> None:
+    """Create (or migrate) a sqlite store under a file lock, once per process: two processes migrating a fresh
+    store at once break MLflow's migration ("duplicate column name: step")."""
+    key = str(path.resolve())  # a relative sqlite:///mlflow.db is another file after a chdir
+    if key in _SQLITE_READY:
+        return
+    from filelock import FileLock, Timeout
+
+    lock = Path(f"{path}.lock")
+    try:
+        with FileLock(lock, timeout=SQLITE_LOCK_WAIT_S):
+            mlflow.MlflowClient(uri).search_experiments(max_results=1)  # builds the schema while we hold the lock
+    except Timeout:
+        raise TrackingError(f"MLflow store {path}: another process held {lock} for {SQLITE_LOCK_WAIT_S} s "
+                            f"(creating the store); try again") from None
+    except PermissionError as e:
+        raise TrackingError(f"MLflow store {path}: its folder is read-only ({e.strerror}); sqlite needs to write "
+                            f"beside the file; set MLFLOW_TRACKING_URI to a store you can write") from None
+    _SQLITE_READY.add(key)
 
 
 def git_commit() -> str:
@@ -92,8 +119,10 @@ def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None 
     try:
         distributed.share_from_main((active.info.run_id, active.info.experiment_id))
         yield active
-    except (KeyboardInterrupt, SystemExit):
+    except (KeyboardInterrupt, SystemExit) as e:
         mlflow.end_run(status="KILLED")
+        if not hasattr(e, "killed_run_id"):  # the innermost run: what the CLI reports as KILLED
+            e.killed_run_id = active.info.run_id  # type: ignore[union-attr]
         raise
     except BaseException:
         mlflow.end_run(status="FAILED")
@@ -130,7 +159,7 @@ def check_resumable(run_id: str, cfg: Config) -> None:
     try:
         status = mlflow.get_run(run_id).info.status
     except MlflowException:
-        raise ConfigError(f"--resume {run_id}: no such run in {uri}") from None
+        raise ConfigError(f"--resume {run_id}: no such run in {mask(uri)}") from None
     if status == "FINISHED":
         raise ConfigError(f"--resume {run_id}: the run already FINISHED; there is nothing to resume")
     logged = flatten(yaml.safe_load(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml")))

@@ -85,7 +85,7 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
         metrics = {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
         if not distributed.is_main_process():
             # Under torchrun/accelerate the other ranks only join training; rank 0 evaluates, saves, logs.
-            return TrainResult(run_id, active.info.experiment_id, tracking.resolve_uri(cfg.tracking.uri), None,
+            return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), None,
                                None, metrics, out / "model")
         tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})
         if (top := top_features_table(model)) is not None:
@@ -112,5 +112,5 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
             model_uri = info_.model_uri
             if info_.registered_model_version is not None:
                 registered = f"models:/{cfg.registered_model_name}/{info_.registered_model_version}"
-    return TrainResult(run_id, active.info.experiment_id, tracking.resolve_uri(cfg.tracking.uri), model_uri,
+    return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), model_uri,
                        registered, metrics, model_dir, tuple(data.notes))

@@ -1,6 +1,7 @@
 """config -> data -> fit -> evaluate -> track. Returns where the run and model are, and the metrics."""
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
 import time
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import distributed, interrupt, models, tracking
+from . import distributed, interrupt, models, run_lock, tracking
 from .config import Config
 from .data import load_data, load_eval_set
 from .evaluation import evaluate_model
@@ -49,9 +50,24 @@ def say(msg: str) -> None:
 def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | None = None) -> TrainResult:
     """Train and track one config. `resume_run_id`: continue that unfinished run (same MLflow run,
     latest checkpoint) after Ctrl-C/SIGTERM or a crash."""
+    with contextlib.ExitStack() as locks:  # the run's folder lock, held until the run has ended
+        return _train(cfg, parent_run_id, resume_run_id, locks)
+
+
+def _lock_run(cfg: Config, run_id: str) -> contextlib.AbstractContextManager:
+    """Only rank 0 locks: under torchrun/accelerate the other ranks share its run and folder."""
+    if not distributed.is_main_process():
+        return contextlib.nullcontext()
+    return run_lock.hold(Path(cfg.output_dir) / run_id, run_id)
+
+
+def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
+           locks: contextlib.ExitStack) -> TrainResult:
     seed_everything(cfg.seed)
     if resume_run_id:
         tracking.check_resumable(resume_run_id, cfg)
+        # Before the run is reopened: a refused resume must leave the run another process trains untouched.
+        locks.enter_context(_lock_run(cfg, resume_run_id))
     # All input is read and validated before any MLflow run exists.
     data = load_data(cfg.data, cfg.seed)
     eval_sets = {e.name: load_eval_set(e, cfg.data.labels) for e in cfg.eval_sets}
@@ -68,6 +84,8 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
                                                   run_name=run_name, parent_run_id=parent_run_id,
                                                   run_id=resume_run_id) as active:
         run_id = active.info.run_id
+        if not resume_run_id:
+            locks.enter_context(_lock_run(cfg, run_id))
         tracking.log_config(cfg)
         tracking.log_dataset(data)
         out = Path(cfg.output_dir) / run_id

@@ -264,6 +264,32 @@ def log_model(model_dir: Path, kind: str, registered_name: str | None, example: 
 
 
 
+def resolve_model_uri(uri: str) -> str:
+    """`models:/NAME/latest` and `models:/NAME@ALIAS` as the version they point to now (`models:/NAME/7`), by one
+    registry query; any other reference is returned as given. Raises MlflowException for an unknown name or alias."""
+    if not uri.startswith("models:/"):
+        return uri
+    name, _, ref = uri[len("models:/"):].partition("/")
+    client = mlflow.MlflowClient()
+    if "@" in name and not ref:
+        name, alias = name.split("@", 1)
+        return f"models:/{name}/{client.get_model_version_by_alias(name, alias).version}"
+    if ref == "latest":
+        quoted = name.replace("'", "\\'")
+        found = client.search_model_versions(f"name='{quoted}'", max_results=1, order_by=["version_number DESC"])
+        if not found:
+            raise mlflow.exceptions.MlflowException(f"registered model {name!r} has no versions ({uri})")
+        return f"models:/{name}/{found[0].version}"
+    return uri
+
+
+def download_model(uri: str) -> str:
+    """A local copy of the model files behind an MLflow URI (runs:/..., models:/NAME/7, ...)."""
+    import mlflow.artifacts
+
+    return mlflow.artifacts.download_artifacts(artifact_uri=uri)
+
+
 def model_version(uri: str) -> str:
     """A model reference as a concrete version where the registry can say (models:/NAME/latest -> NAME/7),
     so an annotation batch records which model suggested it; other references are returned as given."""
@@ -273,13 +299,11 @@ def model_version(uri: str) -> str:
     if not name or not ref:
         return uri
     configure(None)
-    client = mlflow.MlflowClient()
     try:
         if ref == "latest":
-            versions = client.search_model_versions(f"name='{name}'")
-            return f"{name}/{max(int(v.version) for v in versions)}" if versions else uri
+            return resolve_model_uri(uri)[len("models:/"):]
         if ref.isdigit():
             return f"{name}/{ref}"
-        return f"{name}/{client.get_model_version_by_alias(name, ref).version}"
+        return f"{name}/{mlflow.MlflowClient().get_model_version_by_alias(name, ref).version}"
     except mlflow.exceptions.MlflowException:
         return uri

@@ -1,4 +1,5 @@
-"""Issue 17 item 6: `latest` and aliases follow new registry versions within one process."""
+"""Issue 17 items 6 and 11: the registry as a notebook and a team see it. `latest` and aliases follow new
+versions within one process; `tracking.register_if` keeps a broken model from becoming `latest`."""
 from __future__ import annotations
 
 import mlflow
@@ -6,6 +7,7 @@ import pytest
 
 from conftest import FAVOR, shrunk_config, tiny_rows, write_jsonl
 from stance import predict
+from stance.config import ConfigError
 from stance.train import train
 
 NEXT = {"FAVOR": "AGAINST", "AGAINST": "NONE", "NONE": "FAVOR"}
@@ -46,3 +48,43 @@ def test_latest_and_aliases_follow_new_versions_in_the_same_process(tracking_uri
     client.set_registered_model_alias("stance-tfidf", "champion", "2")
     assert predict(TEXT, model="models:/stance-tfidf@champion").label == "AGAINST"
     assert predict(TEXT, model="models:/stance-tfidf/1").label == "FAVOR"
+
+
+# ---------------------------------------------------------------- item 11
+
+
+def test_register_if_min_keeps_a_broken_model_logged_but_unregistered(tracking_uri, corpora, capsys):
+    cfg = shrunk_config("baseline.yaml", corpora["broken"],
+                        extra=("tracking.register_if={metric: test_macro_f1, min: 0.5}",))
+    result = train(cfg)
+    f1 = result.metrics["test_macro_f1"]
+    assert f1 < 0.5
+    why = f"test_macro_f1 {f1:.4f} is below the minimum 0.5"
+    assert result.registered is None and result.not_registered == why and versions() == []
+    run = mlflow.get_run(result.run_id)
+    assert run.info.status == "FINISHED" and run.data.tags["registration"] == f"skipped: {why}"
+    assert result.model_uri and mlflow.pyfunc.load_model(result.model_uri)  # still logged in its run
+    assert f"not registering stance-tfidf: {why} (tracking.register_if)" in capsys.readouterr().err
+
+    # Off by default: the same broken run without a rule is registered, as before.
+    assert train(shrunk_config("baseline.yaml", corpora["broken"])).registered == "models:/stance-tfidf/1"
+
+
+def test_register_if_max_drop_compares_with_the_latest_version(tracking_uri, corpora):
+    rule = ("tracking.register_if={metric: test_macro_f1, max_drop: 0.05}",)
+    good = train(shrunk_config("baseline.yaml", corpora["good"], extra=rule))
+    assert good.registered == "models:/stance-tfidf/1"  # nothing registered yet: nothing to drop from
+    broken = train(shrunk_config("baseline.yaml", corpora["broken"], extra=rule))
+    before, after = good.metrics["test_macro_f1"], broken.metrics["test_macro_f1"]
+    assert broken.not_registered == (f"test_macro_f1 {after:.4f} is {before - after:.4f} below version 1's "
+                                     f"{before:.4f} (max_drop 0.05)")
+    assert versions() == ["1"]
+    again = train(shrunk_config("baseline.yaml", corpora["good"], extra=rule))  # as good as v1: registered
+    assert again.registered == "models:/stance-tfidf/2" and again.not_registered is None
+
+
+def test_register_if_is_checked_like_any_config_section(tiny_corpus):
+    with pytest.raises(ConfigError, match=r"tracking.register_if: Value error, set min, max_drop or both"):
+        shrunk_config("baseline.yaml", tiny_corpus, extra=("tracking.register_if={metric: test_macro_f1}",))
+    with pytest.raises(ConfigError, match=r"unknown key 'tracking.register_if.mni'; did you mean 'min'\?"):
+        shrunk_config("baseline.yaml", tiny_corpus, extra=("tracking.register_if={mni: 0.5}",))

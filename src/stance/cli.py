@@ -36,7 +36,8 @@ def _train(args: argparse.Namespace) -> int:
             print(f"calibration on {prefix} ({cfg.model.calibration}, fitted on dev): ECE {m[f'{prefix}_ece_uncalibrated']:.3f}"
                   f" -> {m[f'{prefix}_ece']:.3f}, Brier {m[f'{prefix}_brier_uncalibrated']:.3f} -> {m[f'{prefix}_brier']:.3f}")
     print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {mask(result.tracking_uri)}")
-    print(f"model: {result.registered or result.model_uri or result.model_dir}")
+    print(f"model: {result.registered or result.model_uri or result.model_dir}"
+          + (f" (not registered: {result.not_registered})" if result.not_registered else ""))
     return 0
 
 

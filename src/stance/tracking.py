@@ -283,6 +283,23 @@ def resolve_model_uri(uri: str) -> str:
     return uri
 
 
+def latest_version_metric(name: str, metric: str) -> tuple[str, float | None] | None:
+    """(version, value of `metric` in the run that produced it) for the registered model's latest version, or None
+    when nothing is registered under `name` yet."""
+    try:
+        version = resolve_model_uri(f"models:/{name}/latest").rsplit("/", 1)[1]
+    except mlflow.exceptions.MlflowException:
+        return None  # no such registered model, or no versions
+    client = mlflow.MlflowClient()
+    run_id = client.get_model_version(name, version).run_id
+    return version, client.get_run(run_id).data.metrics.get(metric) if run_id else None
+
+
+@main_process_only
+def set_tag(key: str, value: str) -> None:
+    mlflow.set_tag(key, mask(value))
+
+
 def download_model(uri: str) -> str:
     """A local copy of the model files behind an MLflow URI (runs:/..., models:/NAME/7, ...)."""
     import mlflow.artifacts

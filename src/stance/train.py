@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import distributed, interrupt, models, run_lock, tracking
+from . import distributed, interrupt, models, registration, run_lock, tracking
 from .config import Config
 from .data import load_data, load_eval_set
 from .evaluation import evaluate_model
@@ -30,6 +30,7 @@ class TrainResult:
     metrics: dict[str, float]
     model_dir: Path
     data_notes: tuple[str, ...] = ()  # what loading the data did: sources used or skipped, splits, drops
+    not_registered: str | None = None  # why tracking.register_if kept the model out of the registry
 
 
 def seed_everything(seed: int) -> None:
@@ -122,13 +123,29 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         metrics["model_size_mb"] = _dir_size_mb(model_dir)
         tracking.log_metrics(metrics)
 
-        model_uri = registered = None
+        model_uri = registered = refused = None
         if cfg.tracking.log_model:
+            refused = _registration_refused(cfg, metrics, run_id)
             example = data.test[["text", "target"]].head(3).reset_index(drop=True)
-            info_ = tracking.log_model(model_dir, cfg.model.kind, cfg.registered_model_name, example,
-                                       score_frame(model, example))
+            info_ = tracking.log_model(model_dir, cfg.model.kind, None if refused else cfg.registered_model_name,
+                                       example, score_frame(model, example))
             model_uri = info_.model_uri
             if info_.registered_model_version is not None:
                 registered = f"models:/{cfg.registered_model_name}/{info_.registered_model_version}"
     return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), model_uri,
-                       registered, metrics, model_dir, tuple(data.notes))
+                       registered, metrics, model_dir, tuple(data.notes), refused)
+
+
+def _registration_refused(cfg: Config, metrics: dict[str, float], run_id: str) -> str | None:
+    """tracking.register_if: the reason the model stays unregistered (tagged on the run and printed), or None."""
+    rule = cfg.tracking.register_if
+    if rule is None:
+        return None
+    latest = tracking.latest_version_metric(cfg.registered_model_name, rule.metric) if rule.max_drop is not None \
+        else None
+    why = registration.refusal(rule, metrics, latest)
+    if why:
+        tracking.set_tag("registration", f"skipped: {why}")
+        say(f"not registering {cfg.registered_model_name}: {why} (tracking.register_if); the model stays in "
+            f"run {run_id}")
+    return why

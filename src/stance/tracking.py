@@ -142,11 +142,12 @@ def _writing_artifacts() -> Iterator[None]:
 
 
 @main_process_only
-def log_config(cfg: Config) -> None:
-    """The config as YAML (first artifact of every run, so an unwritable store fails before training)."""
+def log_config(cfg: Config, used: dict[str, Any] | None = None) -> None:
+    """The config as YAML (first artifact of every run, so an unwritable store fails before training), and as
+    params; `used` replaces params whose configured value was not what the run used."""
     tree = mask_tree(cfg.model_dump(mode="json"))
     log_text(yaml.safe_dump(tree, sort_keys=False), "config.yaml")
-    log_params(flatten(tree))
+    log_params({**flatten(tree), **(used or {})})
 
 
 def check_resumable(run_id: str, cfg: Config) -> None:

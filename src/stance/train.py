@@ -76,6 +76,7 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         + f" (digest {data.digest})")
     for note in data.notes:
         say(f"note: {note}")
+    used = _split_params(cfg, data.split_from)
     model = models.build(cfg.model, data.labels, cfg.seed)
 
     tags = {"model_kind": cfg.model.kind, **cfg.tracking.tags}
@@ -87,7 +88,7 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         run_id = active.info.run_id
         if not resume_run_id:
             locks.enter_context(_lock_run(cfg, run_id))
-        tracking.log_config(cfg)
+        tracking.log_config(cfg, used)
         tracking.log_dataset(data)
         out = Path(cfg.output_dir) / run_id
         say(f"{'resuming' if resume_run_id else 'training'} {cfg.model.kind} on {len(data.train)} statements "
@@ -134,6 +135,17 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
                 registered = f"models:/{cfg.registered_model_name}/{info_.registered_model_version}"
     return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), model_uri,
                        registered, metrics, model_dir, tuple(data.notes), refused)
+
+
+def _split_params(cfg: Config, split_from: str | None) -> dict[str, str]:
+    """data.dev_size/test_size are logged as what decided the splits; setting them where they play no part
+    (a file with a split column) is warned about, not silently ignored."""
+    if split_from is None:
+        return {}
+    ignored = [f"data.{k}={getattr(cfg.data, k)}" for k in ("dev_size", "test_size") if k in cfg.data.model_fields_set]
+    if ignored:
+        say(f"warning: {' and '.join(ignored)} ignored: the splits come from the {split_from}")
+    return {"data.dev_size": f"from the {split_from}", "data.test_size": f"from the {split_from}"}
 
 
 def _registration_refused(cfg: Config, metrics: dict[str, float], run_id: str) -> str | None:

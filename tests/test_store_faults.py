@@ -65,6 +65,11 @@ def test_credentials_in_the_uri_log_a_run_through_basic_auth_and_never_show(tiny
         # Every request went through the proxy with the password as basic auth; none was refused.
         assert len(seen) > 10 and 401 not in {status for _, _, status in seen}
 
+        # In one process: the URI's credentials are exported for MLflow, and withdrawn for a store without any.
+        assert configure(proxy.replace("http://", f"http://alice:{PASSWORD}@")) == proxy
+        assert (os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"]) == ("alice", PASSWORD)
+        assert configure(base) == base and "MLFLOW_TRACKING_PASSWORD" not in os.environ
+
         # A wrong password: one line naming the server, in seconds, without the password.
         with pytest.raises(TrackingError) as e:
             configure(proxy.replace("http://", "http://alice:wr0ng-Pa55@"))

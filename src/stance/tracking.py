@@ -43,15 +43,28 @@ def configure(uri: str | None) -> str:
     """Point MLflow at the store and return its URI (without credentials). The store must answer within
     seconds (server, database) or be writable (sqlite), else one TrackingError line, not minutes of retries."""
     store = store_check.split_credentials(resolve_uri(uri))
+    if store.username is None:
+        _withdraw_credentials()  # before the check, which would send them
     store_check.check(store)
     if store.username is not None:
         # MLflow takes basic-auth credentials from these variables, never from the URI (which it would log).
-        os.environ["MLFLOW_TRACKING_USERNAME"] = store.username
-        os.environ["MLFLOW_TRACKING_PASSWORD"] = store.password or ""
+        _EXPORTED.update(MLFLOW_TRACKING_USERNAME=store.username, MLFLOW_TRACKING_PASSWORD=store.password or "")
+        os.environ.update(_EXPORTED)
     if store.sqlite_path is not None:
         _create_sqlite_store(store.uri, store.sqlite_path)
     mlflow.set_tracking_uri(store.uri)
     return store.uri
+
+
+_EXPORTED: dict[str, str] = {}  # credential variables this process set from a URI
+
+
+def _withdraw_credentials() -> None:
+    """Credentials exported for an earlier URI were not meant for a store whose URI has none."""
+    for var, value in list(_EXPORTED.items()):
+        if os.environ.get(var) == value:
+            del os.environ[var]
+        del _EXPORTED[var]
 
 
 def current_uri() -> str:

@@ -1,9 +1,13 @@
 """Real servers for tests, on 127.0.0.1 free ports, always stopped by PID: MLflow tracking, model serving,
-PostgreSQL. Each is a context manager that waits until the service answers a real request."""
+PostgreSQL, and a basic-auth proxy. Each is a context manager that waits until the service answers a real
+request."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import glob
+import http.client
+import http.server
 import os
 import shutil
 import signal
@@ -11,7 +15,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -83,6 +89,75 @@ def mlflow_server(backend_uri: str, tmp: Path, artifacts_destination: Path | Non
     with http_service(cmd, f"{base}/api/2.0/mlflow/experiments/search?max_results=1", tmp / "mlflow-server.log",
                       env, timeout=90):
         yield base
+
+
+class _AuthProxy(http.server.BaseHTTPRequestHandler):
+    """Forwards a request to `upstream` only when it carries the expected basic-auth header; 401 otherwise."""
+
+    protocol_version = "HTTP/1.1"
+    upstream: tuple[str, int]
+    expected: str
+    seen: list[tuple[str, str, int]]
+    _HOP = {"authorization", "host", "connection", "keep-alive", "transfer-encoding", "content-length"}
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            self.rfile.readline()
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response(status)
+        for k, v in headers:
+            if k.lower() not in self._HOP:
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.seen.append((self.command, self.path, status))
+
+    def _forward(self) -> None:
+        body = self._body()
+        if self.headers.get("Authorization") != self.expected:
+            self._reply(401, [("WWW-Authenticate", 'Basic realm="mlflow"')], b"authentication required\n")
+            return
+        conn = http.client.HTTPConnection(*self.upstream, timeout=120)
+        try:
+            conn.request(self.command, self.path, body=body or None,
+                         headers={k: v for k, v in self.headers.items() if k.lower() not in self._HOP})
+            resp = conn.getresponse()
+            self._reply(resp.status, resp.getheaders(), resp.read())
+        finally:
+            conn.close()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _forward
+
+    def log_message(self, *args) -> None:  # quiet: the test reads `seen`
+        pass
+
+
+@contextlib.contextmanager
+def basic_auth_proxy(upstream: str, username: str, password: str) -> Iterator[tuple[str, list]]:
+    """A reverse proxy on 127.0.0.1 that lets through only requests with these basic-auth credentials, as a
+    team puts in front of `mlflow server`. Yields (its base URL, the (method, path, status) of every request)."""
+    parts = urllib.parse.urlsplit(upstream)
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    handler = type("Proxy", (_AuthProxy,), {"upstream": (parts.hostname, parts.port), "expected": f"Basic {token}",
+                                            "seen": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 def _pg_bin() -> str | None:

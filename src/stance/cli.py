@@ -7,6 +7,7 @@ import sys
 
 from .config import ConfigError
 from .data.readers import DataError
+from .masking import mask
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -19,8 +20,10 @@ def _train(args: argparse.Namespace) -> int:
     try:
         result = train(cfg, resume_run_id=args.resume)
     except KeyboardInterrupt as e:
-        run_id = getattr(e, "run_id", None)
-        print(f"stance train: {e or 'interrupted'}; the MLflow run is marked KILLED"
+        # Claim KILLED only for a run that exists: a signal can land before any run was started.
+        killed, run_id = getattr(e, "killed_run_id", None), getattr(e, "run_id", None)
+        print(f"stance train: {e or 'interrupted'}; "
+              + (f"the MLflow run {killed} is marked KILLED" if killed else "no MLflow run was started")
               + (f"; continue it with: stance train {args.config} --resume {run_id}" if run_id else ""),
               file=sys.stderr)
         return 130
@@ -32,8 +35,9 @@ def _train(args: argparse.Namespace) -> int:
         if f"{prefix}_ece" in m:
             print(f"calibration on {prefix} ({cfg.model.calibration}, fitted on dev): ECE {m[f'{prefix}_ece_uncalibrated']:.3f}"
                   f" -> {m[f'{prefix}_ece']:.3f}, Brier {m[f'{prefix}_brier_uncalibrated']:.3f} -> {m[f'{prefix}_brier']:.3f}")
-    print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {result.tracking_uri}")
-    print(f"model: {result.registered or result.model_uri or result.model_dir}")
+    print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {mask(result.tracking_uri)}")
+    print(f"model: {result.registered or result.model_uri or result.model_dir}"
+          + (f" (not registered: {result.not_registered})" if result.not_registered else ""))
     return 0
 
 
@@ -373,10 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except (ConfigError, DataError) as e:
-        print(f"stance {args.command}: {e}", file=sys.stderr)
+        print(f"stance {args.command}: {mask(e)}", file=sys.stderr)
         return 2
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
-        print(f"stance {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"stance {args.command}: {type(e).__name__}: {mask(e)}", file=sys.stderr)
         return 1
 
 

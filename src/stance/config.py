@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -213,6 +214,22 @@ class TransformerConfig(_Strict):
 ModelConfig = Annotated[Union[TfidfConfig, TransformerConfig], Field(discriminator="kind")]
 
 
+class RegisterRule(_Strict):
+    """When a run's model may become the registered model's newest version (`latest`). `metric` is one the run
+    logs (higher is better): it must reach `min`, and fall at most `max_drop` below the same metric of the version
+    that is `latest` now. A model that fails stays logged in its run, unregistered."""
+
+    metric: str = "test_macro_f1"
+    min: float | None = None
+    max_drop: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _a_rule(self) -> "RegisterRule":
+        if self.min is None and self.max_drop is None:
+            raise ValueError("set min, max_drop or both")
+        return self
+
+
 class TrackingConfig(_Strict):
     # None: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db in the working directory.
     uri: str | None = None
@@ -220,6 +237,8 @@ class TrackingConfig(_Strict):
     run_name: str | None = None
     registered_model: str | None = None  # default: stance-<kind>
     log_model: bool = True
+    # Off by default: every logged model is registered. See RegisterRule.
+    register_if: RegisterRule | None = None
     tags: dict[str, str] = Field(default_factory=dict)
 
 
@@ -309,7 +328,10 @@ def _fields_at(loc: tuple) -> list[str]:
         elif part == "sources":
             cls = SourceConfig
         else:
-            cls = cls.model_fields[part].annotation  # type: ignore[assignment]
+            annotation = cls.model_fields[part].annotation
+            # An optional section (`RegisterRule | None`): its model class.
+            cls = next((a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)),
+                       annotation)  # type: ignore[assignment]
     return list(cls.model_fields)
 
 

@@ -117,25 +117,37 @@ def _models_below(path: Path) -> list[Path]:
     return sorted(found, key=lambda p: (len(p.parts), str(p)))
 
 
-@functools.lru_cache(maxsize=8)
 def load_model(model: str, inference: str | None = None) -> StanceModel:
-    """Load from `models:/name/version|latest`, `runs:/<id>/model`, any MLflow URI, or a local directory.
+    """Load from `models:/name/version|latest`, `models:/name@alias`, `runs:/<id>/model`, any MLflow URI, or a
+    local directory.
 
     `inference` (transformer only): fp32 | bf16 | int8, or None/auto for the path saved with the model.
+    `latest` and aliases are looked up in the registry on every call (one cheap query), so a model registered
+    after the first call is used at once; loaded models are cached by the version they resolved to.
     """
-    path = Path(model)
-    if path.exists():
-        return models.load(_local_model_dir(path), inference)
+    if Path(model).exists():
+        return _load(model, inference, None)
     if "://" not in model and ":/" not in model:
         raise FileNotFoundError(f"model {model!r} is neither an existing path nor an MLflow URI "
                                 f"(models:/NAME/latest, runs:/RUN_ID/model)")
-    import mlflow.artifacts
+    from . import tracking
 
-    from .tracking import configure
+    store = tracking.configure(None)
+    return _load(tracking.resolve_model_uri(model), inference, store)
 
-    configure(None)
-    local = mlflow.artifacts.download_artifacts(artifact_uri=model)
-    return models.load(_local_model_dir(Path(local)), inference)
+
+@functools.lru_cache(maxsize=8)
+def _load(model: str, inference: str | None, store: str | None) -> StanceModel:
+    """`store`: the tracking URI an MLflow reference was resolved in (None for a local folder); part of the
+    cache key, because models:/NAME/1 in one store is another model than in the next."""
+    if store is None:
+        return models.load(_local_model_dir(Path(model)), inference)
+    from .tracking import download_model
+
+    return models.load(_local_model_dir(Path(download_model(model))), inference)
+
+
+load_model.cache_clear = _load.cache_clear  # type: ignore[attr-defined]  # for tests and notebooks
 
 
 def resolve_targets(model: StanceModel, target: str | Sequence[str] | None, n: int) -> list[str]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import subprocess
-import urllib.error
-import urllib.request
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,20 +14,14 @@ import mlflow
 import pandas as pd
 import yaml
 
-from . import distributed
+from . import distributed, store_check
 from .config import Config, flatten
 from .data import StanceData
+from .masking import is_secret_key, mask, mask_tree
+from .store_check import TrackingError  # noqa: F401  (raised here too; callers import it from tracking)
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 PARAM_MAX = 500  # MLflow's value limit is larger; long values (lists of paths) stay readable in the UI
-# Parameter keys never logged, in case a config ever carries credentials.
-_SECRET_WORDS = ("password", "token", "secret", "api_key", "apikey", "credential")
-# A password inside a URI (postgresql://user:pw@host, often expanded from ${VAR}) is masked in any value.
-_URI_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^@/\s]+@")
-
-
-class TrackingError(RuntimeError):
-    """The tracking store cannot be used (unreachable server, unwritable artifact root)."""
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,16 +40,61 @@ def resolve_uri(uri: str | None) -> str:
 
 
 def configure(uri: str | None) -> str:
-    """Point MLflow at the store; an http(s) server must answer within seconds, not minutes of retries."""
-    uri = resolve_uri(uri)
-    if uri.startswith(("http://", "https://")):
-        try:
-            urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5)
-        except (urllib.error.URLError, OSError) as e:
-            raise TrackingError(f"MLflow tracking server {uri} is unreachable ({getattr(e, 'reason', e)}); "
-                                f"start it or set MLFLOW_TRACKING_URI") from None
-    mlflow.set_tracking_uri(uri)
-    return uri
+    """Point MLflow at the store and return its URI (without credentials). The store must answer within
+    seconds (server, database) or be writable (sqlite), else one TrackingError line, not minutes of retries."""
+    store = store_check.split_credentials(resolve_uri(uri))
+    if store.username is None:
+        _withdraw_credentials()  # before the check, which would send them
+    store_check.check(store)
+    if store.username is not None:
+        # MLflow takes basic-auth credentials from these variables, never from the URI (which it would log).
+        _EXPORTED.update(MLFLOW_TRACKING_USERNAME=store.username, MLFLOW_TRACKING_PASSWORD=store.password or "")
+        os.environ.update(_EXPORTED)
+    if store.sqlite_path is not None:
+        _create_sqlite_store(store.uri, store.sqlite_path)
+    mlflow.set_tracking_uri(store.uri)
+    return store.uri
+
+
+_EXPORTED: dict[str, str] = {}  # credential variables this process set from a URI
+
+
+def _withdraw_credentials() -> None:
+    """Credentials exported for an earlier URI were not meant for a store whose URI has none."""
+    for var, value in list(_EXPORTED.items()):
+        if os.environ.get(var) == value:
+            del os.environ[var]
+        del _EXPORTED[var]
+
+
+def current_uri() -> str:
+    """The store MLflow writes to now (credentials are never part of it)."""
+    return mlflow.get_tracking_uri()
+
+
+_SQLITE_READY: set[str] = set()
+SQLITE_LOCK_WAIT_S = 120
+
+
+def _create_sqlite_store(uri: str, path: Path) -> None:
+    """Create (or migrate) a sqlite store under a file lock, once per process: two processes migrating a fresh
+    store at once break MLflow's migration ("duplicate column name: step")."""
+    key = str(path.resolve())  # a relative sqlite:///mlflow.db is another file after a chdir
+    if key in _SQLITE_READY:
+        return
+    from filelock import FileLock, Timeout
+
+    lock = Path(f"{path}.lock")
+    try:
+        with FileLock(lock, timeout=SQLITE_LOCK_WAIT_S):
+            mlflow.MlflowClient(uri).search_experiments(max_results=1)  # builds the schema while we hold the lock
+    except Timeout:
+        raise TrackingError(f"MLflow store {path}: another process held {lock} for {SQLITE_LOCK_WAIT_S} s "
+                            f"(creating the store); try again") from None
+    except PermissionError as e:
+        raise TrackingError(f"MLflow store {path}: its folder is read-only ({e.strerror}); sqlite needs to write "
+                            f"beside the file; set MLFLOW_TRACKING_URI to a store you can write") from None
+    _SQLITE_READY.add(key)
 
 
 def git_commit() -> str:
@@ -88,15 +124,18 @@ def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None 
         # MLflow 3's UI opens GenAI pages unless an experiment says it holds model training runs.
         mlflow.set_experiment_tag("mlflow.experimentKind", "custom_model_development")
     commit = git_commit()
+    # Secret-looking keys stay out of tags entirely; URI passwords are masked, in the run name too.
     tags = {"git_commit": commit, "mlflow.source.git.commit": commit,
-            **{k: _redact(v) for k, v in (tags or {}).items() if not any(w in k.lower() for w in _SECRET_WORDS)}}
-    active = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name, tags=tags,
+            **{k: mask(v) for k, v in (tags or {}).items() if not is_secret_key(k)}}
+    active = mlflow.start_run(run_id=run_id, run_name=None if run_id or run_name is None else mask(run_name), tags=tags,
                               parent_run_id=parent_run_id, nested=parent_run_id is not None)
     try:
         distributed.share_from_main((active.info.run_id, active.info.experiment_id))
         yield active
-    except (KeyboardInterrupt, SystemExit):
+    except (KeyboardInterrupt, SystemExit) as e:
         mlflow.end_run(status="KILLED")
+        if not hasattr(e, "killed_run_id"):  # the innermost run: what the CLI reports as KILLED
+            e.killed_run_id = active.info.run_id  # type: ignore[union-attr]
         raise
     except BaseException:
         mlflow.end_run(status="FAILED")
@@ -115,16 +154,13 @@ def _writing_artifacts() -> Iterator[None]:
                             f"{e.strerror or e} ({getattr(e, 'filename', None) or type(e).__name__})") from e
 
 
-def _redact(value: Any) -> str:
-    return _URI_PASSWORD.sub(r"\1***@", str(value))
-
-
 @main_process_only
-def log_config(cfg: Config) -> None:
-    """The config as YAML (first artifact of every run, so an unwritable store fails before training)."""
-    tree = cfg.model_dump(mode="json")
-    log_text(_redact(yaml.safe_dump(tree, sort_keys=False)), "config.yaml")
-    log_params(flatten(tree))
+def log_config(cfg: Config, used: dict[str, Any] | None = None) -> None:
+    """The config as YAML (first artifact of every run, so an unwritable store fails before training), and as
+    params; `used` replaces params whose configured value was not what the run used."""
+    tree = mask_tree(cfg.model_dump(mode="json"))
+    log_text(yaml.safe_dump(tree, sort_keys=False), "config.yaml")
+    log_params({**flatten(tree), **(used or {})})
 
 
 def check_resumable(run_id: str, cfg: Config) -> None:
@@ -137,11 +173,11 @@ def check_resumable(run_id: str, cfg: Config) -> None:
     try:
         status = mlflow.get_run(run_id).info.status
     except MlflowException:
-        raise ConfigError(f"--resume {run_id}: no such run in {uri}") from None
+        raise ConfigError(f"--resume {run_id}: no such run in {mask(uri)}") from None
     if status == "FINISHED":
         raise ConfigError(f"--resume {run_id}: the run already FINISHED; there is nothing to resume")
     logged = flatten(yaml.safe_load(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml")))
-    now = flatten(yaml.safe_load(_redact(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))))
+    now = flatten(mask_tree(cfg.model_dump(mode="json")))  # compared as logged: masked the same way
     differ = sorted(k for k in logged.keys() | now.keys() if logged.get(k) != now.get(k))
     if differ:
         raise ConfigError(f"--resume {run_id}: this config differs from the run's at {differ}; "
@@ -177,9 +213,8 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
 
 @main_process_only
 def log_params(params: dict[str, Any]) -> None:
-    """Every param goes through here: values cut to PARAM_MAX, credential-like keys never logged."""
-    mlflow.log_params({k: _redact(v)[:PARAM_MAX] for k, v in params.items()
-                       if not any(w in k.lower() for w in _SECRET_WORDS)})
+    """Every param goes through here: values masked and cut to PARAM_MAX, credential-like keys never logged."""
+    mlflow.log_params({k: mask(v)[:PARAM_MAX] for k, v in params.items() if not is_secret_key(k)})
 
 
 @main_process_only
@@ -243,6 +278,49 @@ def log_model(model_dir: Path, kind: str, registered_name: str | None, example: 
 
 
 
+def resolve_model_uri(uri: str) -> str:
+    """`models:/NAME/latest` and `models:/NAME@ALIAS` as the version they point to now (`models:/NAME/7`), by one
+    registry query; any other reference is returned as given. Raises MlflowException for an unknown name or alias."""
+    if not uri.startswith("models:/"):
+        return uri
+    name, _, ref = uri[len("models:/"):].partition("/")
+    client = mlflow.MlflowClient()
+    if "@" in name and not ref:
+        name, alias = name.split("@", 1)
+        return f"models:/{name}/{client.get_model_version_by_alias(name, alias).version}"
+    if ref == "latest":
+        quoted = name.replace("'", "\\'")
+        found = client.search_model_versions(f"name='{quoted}'", max_results=1, order_by=["version_number DESC"])
+        if not found:
+            raise mlflow.exceptions.MlflowException(f"registered model {name!r} has no versions ({uri})")
+        return f"models:/{name}/{found[0].version}"
+    return uri
+
+
+def latest_version_metric(name: str, metric: str) -> tuple[str, float | None] | None:
+    """(version, value of `metric` in the run that produced it) for the registered model's latest version, or None
+    when nothing is registered under `name` yet."""
+    try:
+        version = resolve_model_uri(f"models:/{name}/latest").rsplit("/", 1)[1]
+    except mlflow.exceptions.MlflowException:
+        return None  # no such registered model, or no versions
+    client = mlflow.MlflowClient()
+    run_id = client.get_model_version(name, version).run_id
+    return version, client.get_run(run_id).data.metrics.get(metric) if run_id else None
+
+
+@main_process_only
+def set_tag(key: str, value: str) -> None:
+    mlflow.set_tag(key, mask(value))
+
+
+def download_model(uri: str) -> str:
+    """A local copy of the model files behind an MLflow URI (runs:/..., models:/NAME/7, ...)."""
+    import mlflow.artifacts
+
+    return mlflow.artifacts.download_artifacts(artifact_uri=uri)
+
+
 def model_version(uri: str) -> str:
     """A model reference as a concrete version where the registry can say (models:/NAME/latest -> NAME/7),
     so an annotation batch records which model suggested it; other references are returned as given."""
@@ -252,13 +330,11 @@ def model_version(uri: str) -> str:
     if not name or not ref:
         return uri
     configure(None)
-    client = mlflow.MlflowClient()
     try:
         if ref == "latest":
-            versions = client.search_model_versions(f"name='{name}'")
-            return f"{name}/{max(int(v.version) for v in versions)}" if versions else uri
+            return resolve_model_uri(uri)[len("models:/"):]
         if ref.isdigit():
             return f"{name}/{ref}"
-        return f"{name}/{client.get_model_version_by_alias(name, ref).version}"
+        return f"{name}/{mlflow.MlflowClient().get_model_version_by_alias(name, ref).version}"
     except mlflow.exceptions.MlflowException:
         return uri

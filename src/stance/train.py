@@ -1,6 +1,7 @@
 """config -> data -> fit -> evaluate -> track. Returns where the run and model are, and the metrics."""
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
 import time
@@ -9,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import distributed, interrupt, models, tracking
+from . import distributed, interrupt, models, registration, run_lock, tracking
 from .config import Config
 from .data import load_data, load_eval_set
 from .evaluation import evaluate_model
 from .explain import top_features_table
+from .masking import mask
 from .models.calibrated import calibrate
 from .predict import score_frame
 
@@ -28,6 +30,7 @@ class TrainResult:
     metrics: dict[str, float]
     model_dir: Path
     data_notes: tuple[str, ...] = ()  # what loading the data did: sources used or skipped, splits, drops
+    not_registered: str | None = None  # why tracking.register_if kept the model out of the registry
 
 
 def seed_everything(seed: int) -> None:
@@ -42,15 +45,30 @@ def _dir_size_mb(path: Path) -> float:
 
 
 def say(msg: str) -> None:
-    print(f"[stance] {msg}", file=sys.stderr, flush=True)
+    print(f"[stance] {mask(msg)}", file=sys.stderr, flush=True)
 
 
 def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | None = None) -> TrainResult:
     """Train and track one config. `resume_run_id`: continue that unfinished run (same MLflow run,
     latest checkpoint) after Ctrl-C/SIGTERM or a crash."""
+    with contextlib.ExitStack() as locks:  # the run's folder lock, held until the run has ended
+        return _train(cfg, parent_run_id, resume_run_id, locks)
+
+
+def _lock_run(cfg: Config, run_id: str) -> contextlib.AbstractContextManager:
+    """Only rank 0 locks: under torchrun/accelerate the other ranks share its run and folder."""
+    if not distributed.is_main_process():
+        return contextlib.nullcontext()
+    return run_lock.hold(Path(cfg.output_dir) / run_id, run_id)
+
+
+def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
+           locks: contextlib.ExitStack) -> TrainResult:
     seed_everything(cfg.seed)
     if resume_run_id:
         tracking.check_resumable(resume_run_id, cfg)
+        # Before the run is reopened: a refused resume must leave the run another process trains untouched.
+        locks.enter_context(_lock_run(cfg, resume_run_id))
     # All input is read and validated before any MLflow run exists.
     data = load_data(cfg.data, cfg.seed)
     eval_sets = {e.name: load_eval_set(e, cfg.data.labels) for e in cfg.eval_sets}
@@ -58,6 +76,7 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
         + f" (digest {data.digest})")
     for note in data.notes:
         say(f"note: {note}")
+    used = _split_params(cfg, data.split_from)
     model = models.build(cfg.model, data.labels, cfg.seed)
 
     tags = {"model_kind": cfg.model.kind, **cfg.tracking.tags}
@@ -67,7 +86,9 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
                                                   run_name=run_name, parent_run_id=parent_run_id,
                                                   run_id=resume_run_id) as active:
         run_id = active.info.run_id
-        tracking.log_config(cfg)
+        if not resume_run_id:
+            locks.enter_context(_lock_run(cfg, run_id))
+        tracking.log_config(cfg, used)
         tracking.log_dataset(data)
         out = Path(cfg.output_dir) / run_id
         say(f"{'resuming' if resume_run_id else 'training'} {cfg.model.kind} on {len(data.train)} statements "
@@ -84,7 +105,7 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
         metrics = {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
         if not distributed.is_main_process():
             # Under torchrun/accelerate the other ranks only join training; rank 0 evaluates, saves, logs.
-            return TrainResult(run_id, active.info.experiment_id, tracking.resolve_uri(cfg.tracking.uri), None,
+            return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), None,
                                None, metrics, out / "model")
         tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})
         if (top := top_features_table(model)) is not None:
@@ -103,13 +124,40 @@ def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | No
         metrics["model_size_mb"] = _dir_size_mb(model_dir)
         tracking.log_metrics(metrics)
 
-        model_uri = registered = None
+        model_uri = registered = refused = None
         if cfg.tracking.log_model:
+            refused = _registration_refused(cfg, metrics, run_id)
             example = data.test[["text", "target"]].head(3).reset_index(drop=True)
-            info_ = tracking.log_model(model_dir, cfg.model.kind, cfg.registered_model_name, example,
-                                       score_frame(model, example))
+            info_ = tracking.log_model(model_dir, cfg.model.kind, None if refused else cfg.registered_model_name,
+                                       example, score_frame(model, example))
             model_uri = info_.model_uri
             if info_.registered_model_version is not None:
                 registered = f"models:/{cfg.registered_model_name}/{info_.registered_model_version}"
-    return TrainResult(run_id, active.info.experiment_id, tracking.resolve_uri(cfg.tracking.uri), model_uri,
-                       registered, metrics, model_dir, tuple(data.notes))
+    return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), model_uri,
+                       registered, metrics, model_dir, tuple(data.notes), refused)
+
+
+def _split_params(cfg: Config, split_from: str | None) -> dict[str, str]:
+    """data.dev_size/test_size are logged as what decided the splits; setting them where they play no part
+    (a file with a split column) is warned about, not silently ignored."""
+    if split_from is None:
+        return {}
+    ignored = [f"data.{k}={getattr(cfg.data, k)}" for k in ("dev_size", "test_size") if k in cfg.data.model_fields_set]
+    if ignored:
+        say(f"warning: {' and '.join(ignored)} ignored: the splits come from the {split_from}")
+    return {"data.dev_size": f"from the {split_from}", "data.test_size": f"from the {split_from}"}
+
+
+def _registration_refused(cfg: Config, metrics: dict[str, float], run_id: str) -> str | None:
+    """tracking.register_if: the reason the model stays unregistered (tagged on the run and printed), or None."""
+    rule = cfg.tracking.register_if
+    if rule is None:
+        return None
+    latest = tracking.latest_version_metric(cfg.registered_model_name, rule.metric) if rule.max_drop is not None \
+        else None
+    why = registration.refusal(rule, metrics, latest)
+    if why:
+        tracking.set_tag("registration", f"skipped: {why}")
+        say(f"not registering {cfg.registered_model_name}: {why} (tracking.register_if); the model stays in "
+            f"run {run_id}")
+    return why

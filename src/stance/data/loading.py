@@ -26,6 +26,13 @@ _SPLIT_ALIASES = {"train": "train", "training": "train", "dev": "dev", "val": "d
 CORE = ["text", "label", "target", "where"]
 
 
+class Notes(list):
+    """What loading did, in order (printed and logged with the run). `seeded` is set when any split was drawn
+    with data.dev_size/test_size, so the run can say whether those numbers were used at all."""
+
+    seeded = False
+
+
 @dataclass
 class StanceData:
     name: str
@@ -33,6 +40,8 @@ class StanceData:
     labels: list[str]
     splits: dict[str, pd.DataFrame]
     notes: list[str] = field(default_factory=list)
+    # Where the splits came from when data.dev_size/test_size played no part (e.g. "split column 'split'").
+    split_from: str | None = None
 
     @property
     def train(self) -> pd.DataFrame:
@@ -174,6 +183,7 @@ def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str], *, wh
                         f"a classifier needs at least two")
     if group_column:
         return _group_split(df, cfg, seed, notes, where, group_column)
+    _seeded(notes)
     rare = counts[counts < 3]
     if len(rare):
         raise DataError(f"{where}: label(s) {dict(rare)} have fewer than 3 examples: too few for a "
@@ -200,6 +210,7 @@ def _group_split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str],
     if groups.nunique() < 3:
         raise DataError(f"{where}: group_column {column!r} has {groups.nunique()} groups; a grouped "
                         f"train/dev/test split needs at least 3")
+    _seeded(notes)
     held = cfg.dev_size + cfg.test_size
     tr, rest = next(GroupShuffleSplit(1, test_size=held, random_state=seed).split(df, groups=groups))
     rest_df = df.iloc[rest]
@@ -208,6 +219,22 @@ def _group_split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str],
     notes.append(f"{where}: seeded split grouped by {column!r} (seed {seed}): dev {cfg.dev_size:.0%}, "
                  f"test {cfg.test_size:.0%} of groups")
     return {"train": df.iloc[tr], "dev": rest_df.iloc[dv], "test": rest_df.iloc[te]}
+
+
+def _seeded(notes: list[str]) -> None:
+    if isinstance(notes, Notes):
+        notes.seeded = True
+
+
+def _split_origin(cfg: DataConfig) -> str:
+    """Where the splits come from when no seeded split was drawn."""
+    if cfg.path:
+        return f"split column '{cfg.split_column}' of {cfg.path}"
+    if cfg.train:
+        return "split files data.train/dev/test"
+    if cfg.hf_dataset:
+        return f"splits of {cfg.hf_dataset}"
+    return "split columns of data.sources"
 
 
 def _paths(value: str | list[str] | None) -> list[str]:
@@ -220,6 +247,7 @@ def _carve(df: pd.DataFrame, missing: list[str], cfg: DataConfig, seed: int, not
     if missing == ["dev", "test"]:
         parts = _split(train, cfg, seed, notes)
     else:
+        _seeded(notes)
         share = cfg.dev_size if missing == ["dev"] else cfg.test_size
         rest, held = train_test_split(train, test_size=share, stratify=train["label"], random_state=seed)
         parts = {"train": rest, missing[0]: held}
@@ -297,7 +325,7 @@ def _cap_train(df: pd.DataFrame, cap: int, seed: int, what: str, notes: list[str
 
 def load_data(cfg: DataConfig, seed: int) -> StanceData:
     """Read, validate, deduplicate and split the configured data."""
-    notes: list[str] = []
+    notes = Notes()
     kw = _frame_kwargs(cfg, cfg.labels)
     if cfg.sources:
         df, source = _load_sources(cfg, seed, notes)
@@ -336,7 +364,8 @@ def load_data(cfg: DataConfig, seed: int) -> StanceData:
         notes.append(f"train capped at {cfg.max_train_rows} of {len(splits['train'])} rows (data.max_train_rows)")
         splits["train"] = splits["train"].sample(n=cfg.max_train_rows, random_state=seed)
     splits = {s: part.reset_index(drop=True) for s, part in splits.items()}
-    return StanceData(cfg.name, source, list(cfg.labels), splits, notes)
+    return StanceData(cfg.name, source, list(cfg.labels), splits, notes,
+                      split_from=None if notes.seeded else _split_origin(cfg))
 
 
 def _check_excluded(df: pd.DataFrame, path: str) -> None:

@@ -97,7 +97,14 @@ def _predict(args: argparse.Namespace) -> int:
     stream = itertools.chain(records, iter_input_records(args.input) if args.input else ())
     model = load_model(args.model, args.inference)
     expected = input_size(args.input)
-    with PredictionWriter(args.output, model.labels, args.chunk_size) as writer:
+    if args.output is None and not args.json and sys.stdout.isatty():
+        # A person at a terminal: aligned lines; a pipe, --json or --output: JSON lines / files for programs.
+        from .predict_text import TerminalWriter
+
+        writer_cm = TerminalWriter(sys.stdout, model.labels, target=args.target)
+    else:
+        writer_cm = PredictionWriter(args.output, model.labels, args.chunk_size)
+    with writer_cm as writer:
         counts = score_stream(
             stream, model, writer, target=args.target, chunk_size=args.chunk_size, min_confidence=args.min_confidence,
             on_invalid=args.on_invalid, report=lambda msg: print(f"stance predict: {msg}", file=sys.stderr),
@@ -278,8 +285,29 @@ def _probability(text: str) -> float:
     return value
 
 
+def _debug_option() -> argparse.ArgumentParser:
+    """--debug, accepted before or after the command (`stance --debug predict ...`, `stance predict --debug`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's default must not overwrite a --debug given before the subcommand.
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an error instead of one line")
+    return common
+
+
+class _Subcommands(argparse._SubParsersAction):
+    """Every subcommand (and sub-subcommand) accepts --debug."""
+
+    def add_parser(self, name, **kwargs):
+        kwargs.setdefault("parents", []).append(_debug_option())
+        parser = super().add_parser(name, **kwargs)
+        parser.register("action", "parsers", _Subcommands)
+        return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.")
+    p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.",
+                                parents=[_debug_option()])
+    p.register("action", "parsers", _Subcommands)
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model from a YAML config and track it in MLflow")
@@ -304,7 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--experiment", default="stance-evaluate", help="MLflow experiment for the evaluation run")
     e.set_defaults(fn=_evaluate)
 
-    r = sub.add_parser("predict", help="label statements; writes JSON lines (text, target, label, scores)")
+    r = sub.add_parser("predict", help="label statements: aligned lines on a terminal; JSON lines (text, target, "
+                                       "label, scores) when piped or with --json")
     r.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
     r.add_argument("--target", default=None, help="stance target (default: the model's training target)")
     r.add_argument("--input", default=None,
@@ -312,6 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "read and scored in chunks")
     r.add_argument("--output", default=None,
                    help="write predictions to FILE (.jsonl, .csv or .parquet, in chunks; default: JSON lines on stdout)")
+    r.add_argument("--json", action="store_true",
+                   help="JSON lines on a terminal too (they are the default whenever stdout is not a terminal)")
     r.add_argument("--inference", choices=["auto", "fp32", "bf16", "int8"], default=None,
                    help="transformer prediction path (default: the one chosen and saved at training time)")
     r.add_argument("--quiet", action="store_true", help="no progress bar (it is shown only when stderr is a terminal)")
@@ -368,15 +399,29 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line(text: str) -> str:
+    """An error as one line: multi-line messages (MLflow's, pydantic's) are joined, not cut."""
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "debug", False):
+        return args.fn(args)  # --debug: the full traceback, for a bug report
     try:
         return args.fn(args)
     except (ConfigError, DataError) as e:
-        print(f"stance {args.command}: {e}", file=sys.stderr)
+        print(f"stance {args.command}: {e}", file=sys.stderr)  # one line per bad row or key, by design
         return 2
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
         print(f"stance {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"stance {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001  # anything else (MLflow, torch, ...) is one line too
+        print(f"stance {args.command}: {type(e).__name__}: {_one_line(e)} (run with --debug for the traceback)",
+              file=sys.stderr)
         return 1
 
 

@@ -149,10 +149,16 @@ def _demo(args: argparse.Namespace) -> int:
 def _ui(args: argparse.Namespace) -> int:
     import os
 
-    from .ui import ui_command
+    from .tracking import latest_training_runs, resolve_uri, show_first
+    from .ui import base_url, describe_links, ui_command, view_metrics
 
     cmd = ui_command(args.tracking_uri, args.host, args.port)
-    print(f"MLflow UI on http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+    base = base_url(args.host, args.port)
+    found = latest_training_runs(args.tracking_uri, args.experiment)
+    if found is not None and found.latest:
+        show_first(found.experiment_id, view_metrics(found))  # also for stores trained before the view existed
+    print(describe_links(found, base, resolve_uri(args.tracking_uri)))
+    print(f"MLflow UI on {base} (Ctrl-C stops it)", flush=True)  # flushed: exec drops unwritten output
     os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     os.execv(cmd[0], cmd)  # replace this process: signals reach the server directly
     return 0  # not reached
@@ -390,10 +396,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     d.set_defaults(fn=_demo)
 
-    u = sub.add_parser("ui", help="the MLflow UI over the tracking store (127.0.0.1 unless --host says otherwise)")
+    u = sub.add_parser("ui", help="the MLflow UI over the tracking store (127.0.0.1 unless --host says otherwise), "
+                                  "with direct links to the training runs and the comparison")
     u.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
     u.add_argument("--port", type=int, default=5000)
     u.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db")
+    u.add_argument("--experiment", default=None,
+                   help="link this experiment's runs (default: the experiment of the latest training run)")
     u.set_defaults(fn=_ui)
     _add_annotate(sub)
     return p

@@ -42,7 +42,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from .config import EvalSetConfig
     from .evaluation import evaluate_tracked
-    from .table import frame_markdown, metrics_table
+    from .table import frame_markdown, group_tables_markdown, metrics_table
 
     spec = EvalSetConfig(name=args.name, path=args.data, text_column=args.text_column, label_column=args.label_column,
                          target_column=args.target_column, default_target=args.target, optional=False)
@@ -57,6 +57,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(frame_markdown(ev.tables[f"coverage_{args.name}"].set_index("min_confidence").round(3)))
         if len(result.evaluations) == 1:
             print("\n" + ev.report.text_report)
+            if groups := group_tables_markdown(ev.tables):
+                print(groups + "\n")
+    named = {f"{t}_{args.name}": df for t, df in result.tables.items()}  # as logged to the comparison run
+    if len(result.evaluations) > 1 and (groups := group_tables_markdown(named)):
+        print("\n" + groups + "\n")  # per group, every model: one table each
     for name, run_id in result.run_ids.items():
         print(f"run:   {run_id} ({name}, experiment {args.experiment})")
     if result.comparison_run_id:
@@ -129,10 +134,21 @@ def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .compare import compare_runs
+    from .table import group_tables_markdown
 
     report = compare_runs(args.experiment, args.parent, args.runs, metric=args.metric, n_resamples=args.resamples)
     print(report.markdown)
+    if groups := group_tables_markdown(report.error_tables):
+        print("\n" + groups)
     files = report.write(Path(args.out))
+    lists = {n: df for n, df in report.error_tables.items() if n.startswith(("misclassified_", "disagreements_"))}
+    if lists:
+        (Path(args.out) / "errors").mkdir(exist_ok=True)
+        print()
+    for name, df in lists.items():  # item lists: too long for a terminal, so a file each
+        path = Path(args.out) / "errors" / f"{name}.csv"
+        df.to_csv(path, index=False)
+        print(f"{name}: {len(df)} statements ({path})")
     if args.parent:
         report.log_to(args.parent)
     print("\nwrote " + ", ".join(str(f) for f in files) + (f"; logged to run {args.parent}" if args.parent else ""))

@@ -23,6 +23,17 @@ def frame_markdown(df: pd.DataFrame) -> str:
     return markdown(df.reset_index().values.tolist(), [str(df.index.name or ""), *map(str, df.columns)])
 
 
+def group_tables_markdown(tables: dict[str, pd.DataFrame]) -> str:
+    """The per-group tables (by_genre_test, ...) an evaluation computed, each under its name; numbers to 3
+    decimals. Item lists (misclassified, disagreements) are too long for a terminal and are left out."""
+    parts = []
+    for name, df in tables.items():
+        if name.startswith("by_") and not df.empty:
+            shown = df.round(3).astype(object).where(df.notna(), "-")
+            parts.append(f"{name}:\n" + markdown(shown.values.tolist(), [str(c) for c in df.columns]))
+    return "\n\n".join(parts)
+
+
 AUTHORED = "test_corpus"  # the bundled corpus's own test split: authored statements, so it comes last
 
 

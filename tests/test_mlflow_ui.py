@@ -22,7 +22,6 @@ from conftest import private_store, shrunk_config, tiny_rows, write_jsonl
 from servers import free_port, http_service
 from stance.table import headline_metrics
 from stance.train import train
-from stance.ui import compare_link
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it as root)")
@@ -51,8 +50,8 @@ def _text(dom: str) -> str:
 
 
 def _shown(value: float) -> str:
-    """A metric as the runs table prints it (MLflow's formatMetric for values below 10: 3 decimals, no trailing 0)."""
-    return format(round(value, 3), "g")
+    """A metric as the runs table prints it: unrounded, as JavaScript writes a number (1.0 is "1")."""
+    return str(int(value)) if value == int(value) else repr(value)
 
 
 def _plotted_metrics(dom: str) -> list[str]:
@@ -89,9 +88,13 @@ def _check_runs_page(dom: str, runs: list) -> None:
         assert all(f" {v} " in table for v in values), f"{metric} values {values} not shown"
 
 
-def test_runs_link_opens_training_runs_with_f1_columns_in_a_fresh_browser(tiny_corpus, tracking_uri, tmp_path):
-    trained = [train(shrunk_config("baseline.yaml", tiny_corpus, extra=(f"tracking.run_name=tfidf C={c}",), C=c))
-               for c in (1.0, 0.1)]
+def test_stance_ui_links_open_runs_with_f1_columns_and_the_comparison(tiny_corpus, tracking_uri, tmp_path):
+    # Two model kinds without training a transformer here: a deliberately weak baseline tagged as its own kind
+    # (as in test_experiment.py); test_compare_link_names_both_kinds below has the real transformer.
+    trained = [train(shrunk_config("baseline.yaml", tiny_corpus, extra=("tracking.run_name=tfidf C=1",))),
+               train(shrunk_config("baseline.yaml", tiny_corpus, C=0.0001, class_weight=None,
+                                   extra=("tracking.tags={model_kind: tfidf-weak}",
+                                          "tracking.run_name=tfidf-weak C=0.0001")))]
     runs = [mlflow.get_run(t.run_id) for t in trained]
     assert list(runs[0].data.metrics)[0] == "test_macro_f1"  # the compare page plots the first shared metric
     note = runs[0].data.tags["mlflow.note.content"]
@@ -102,18 +105,24 @@ def test_runs_link_opens_training_runs_with_f1_columns_in_a_fresh_browser(tiny_c
         printed = log.read_text()
         links = _links(printed)
         assert links["runs"].startswith(base) and "workflowType=machine_learning" in links["runs"], printed
-        assert "one model kind so far (tfidf)" in printed and not links["compare"]
+        assert "compare tfidf (tfidf C=1) vs tfidf-weak (tfidf-weak C=0.0001):" in printed
         _check_runs_page(_render(links["runs"], tmp_path / "ui-runs.png"), runs)
 
         # The same experiment without the link's parameters is what a fresh browser shows otherwise.
         plain = _text(_render(f"{base}/#/experiments/{runs[0].info.experiment_id}", tmp_path / "ui-plain.png"))
         assert "Overview" in plain, "MLflow now opens experiments on their runs: the links' parameter may be dropped"
 
-        dom = _render(compare_link(base, runs[0].info.experiment_id, [r.info.run_id for r in runs]),
-                      tmp_path / "ui-compare-tfidf.png", size="1400,2000")
+        dom = _render(links["compare"], tmp_path / "ui-compare.png", size="1400,2000")
         page = _text(dom)
         assert "Comparing 2 Runs" in page and all(r.info.run_name in page for r in runs)
         assert _plotted_metrics(dom) == ["test_macro_f1"]
+
+        # A run's page: its Description is the headline table and the data it was trained on.
+        run = runs[1]
+        page = _text(_render(f"{base}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+                             "?workflowType=machine_learning", tmp_path / "ui-run-description.png"))
+        assert "evaluation set" in page and "macro-F1" in page and "trained on:" in page
+        assert f"{run.data.metrics['test_macro_f1']:.3f}" in page
 
 
 @pytest.mark.slow

@@ -277,9 +277,8 @@ RUNS_VIEW_KEY = "stance-headline"
 _VIEW_TAG = "mlflow.sharedViewState."
 _PRIMARY_METRIC_TAG = "mlflow.experiment.primaryMetric.name"
 _NOTE_TAG = "mlflow.note.content"  # the run's Description in the UI
-# Only the metrics: MLflow puts attribute columns (Dataset, Models) before metric columns, and they would push
-# the F1 scores off a laptop screen. Each run's Description names its data; its page, its model.
-_VIEW_COLUMNS: tuple[str, ...] = ()
+# After the metrics, the registered model (the wide Dataset column is left out: each Description names the data).
+_VIEW_COLUMNS = ("attributes.`Models`",)
 
 
 @main_process_only
@@ -303,7 +302,10 @@ def show_first(experiment_id: str, metrics: list[str]) -> None:
         created = json.loads(client.get_experiment(experiment_id).tags[tag])["createdAt"]
     except (KeyError, TypeError, ValueError):
         created = now
-    state = {"selectedColumns": [*map(_column, metrics), *_VIEW_COLUMNS]}
+    # columnOrder moves the metrics next to the run names (the UI otherwise puts them after every attribute
+    # column); widths apply only to ordered columns, and fit a full-precision value (0.5555555555555556).
+    columns = [*map(_column, metrics), *_VIEW_COLUMNS]
+    state = {"selectedColumns": columns, "columnOrder": columns, "columnWidths": {_column(m): 170 for m in metrics}}
     # The envelope the UI's "Views" menu lists (name, times) around the view state it applies.
     view = {"name": "Headline metrics", "createdAt": created, "updatedAt": now, "state": json.dumps(state)}
     client.set_experiment_tag(experiment_id, tag, json.dumps(view))

@@ -281,9 +281,12 @@ _NOTE_TAG = "mlflow.note.content"  # the run's Description in the UI
 _VIEW_COLUMNS = ("attributes.`Models`",)
 
 
+_NOTE_MAX = 8000  # MLflow's limit on a run tag's value
+
+
 @main_process_only
 def set_description(markdown_text: str) -> None:
-    mlflow.set_tag(_NOTE_TAG, markdown_text)
+    mlflow.set_tag(_NOTE_TAG, _redact(markdown_text)[:_NOTE_MAX])  # data paths may be URIs with passwords
 
 
 def _column(metric: str) -> str:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import mlflow
 import numpy as np
 import pytest
 
-from conftest import AGAINST, FAVOR, NONE, TARGET, tiny_rows, write_jsonl
+from conftest import AGAINST, FAVOR, NONE, write_jsonl
 from stance.annotation.selection import select
 from stance.annotation.session import Item, run_session
 from stance.cli import main

@@ -1,5 +1,6 @@
 """The CLI on a trained baseline: evaluate, predict from stdin/CSV, demo output."""
 import json
+import re
 import subprocess
 import sys
 
@@ -57,3 +58,65 @@ def test_demo_prints_table_and_case_studies(tiny_corpus, tracking_uri, capsys):
     assert "| tfidf | test (n=6)" in out
     assert out.count("    tfidf ") == 3  # one line per case study
     assert "Jeff Sessions (US Attorney General) (gold FAVOR)" in out
+
+
+def _run_on_a_terminal(args: list[str], columns: int = 80) -> tuple[int, str]:
+    """The CLI with stdout on a pseudo-terminal `columns` wide (as in an interactive shell): (rc, what it showed)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "stance.cli", *args], stdout=follower,
+                            stderr=subprocess.DEVNULL)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    return proc.wait(timeout=120), b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
+def test_predict_on_a_terminal_prints_aligned_lines_and_json_when_piped(trained):
+    long = "Protect immigrant families from raids, " + "and keep every family together " * 5
+    args = ["predict", "--model", str(trained.model_dir), long, "Deport criminal aliens now."]
+    rc, shown = _run_on_a_terminal(args, columns=80)
+    assert rc == 0
+    lines = shown.splitlines()
+    assert lines[0].startswith("stance toward: stricter federal immigration") and len(lines[0]) <= 80
+    assert len(lines) == 3 and all(len(line) <= 80 for line in lines)  # the long target and statement are cut
+    assert re.match(r"AGAINST  [01]\.\d\d  Protect immigrant", lines[1]) and lines[1].endswith("…")
+    assert re.match(r"FAVOR    [01]\.\d\d  Deport criminal aliens now\.$", lines[2])
+    assert lines[1].index("Protect") == lines[2].index("Deport")  # one column per field
+    assert "{" not in shown
+
+    # --json on a terminal, and a pipe without it: one JSON object per statement, the full text and target.
+    rc, shown = _run_on_a_terminal(args + ["--json"])
+    assert rc == 0 and [json.loads(line)["label"] for line in shown.splitlines()] == ["AGAINST", "FAVOR"]
+    piped = subprocess.run([sys.executable, "-m", "stance.cli", *args], capture_output=True, text=True, timeout=120)
+    rows = [json.loads(line) for line in piped.stdout.splitlines()]
+    assert [r["label"] for r in rows] == ["AGAINST", "FAVOR"] and rows[0]["text"] == long
+
+
+def test_errors_are_one_line_unless_debug(tracking_uri, capsys):
+    from mlflow.exceptions import MlflowException
+
+    assert main(["predict", "--model", "models:/no-such-model/latest", "a statement"]) == 1
+    # (MLflow's own INFO lines about creating this fresh store are not the error)
+    err = [line for line in capsys.readouterr().err.splitlines() if " INFO mlflow." not in line]
+    assert len(err) == 1, err  # one line, no traceback
+    assert err[0].startswith("stance predict: MlflowException: ") and "no-such-model" in err[0]
+    assert err[0].endswith("(run with --debug for the traceback)")
+    with pytest.raises(MlflowException):
+        main(["predict", "--model", "models:/no-such-model/latest", "a statement", "--debug"])
+    with pytest.raises(MlflowException):
+        main(["--debug", "predict", "--model", "models:/no-such-model/latest", "a statement"])

@@ -69,6 +69,13 @@ def test_evaluate_two_models_logs_comparison_tables(tmp_path, tracking_uri, caps
                  "--target-column", "target", "--out", str(tmp_path / "ev")]) == 0
     out = capsys.readouterr().out
     assert "4 disagreements, 4 items wrong by at least one model" in out
+    # The per-group tables it computed are printed too, one row per model and group.
+    printed = out[out.index("by_genre_held:"):].splitlines()
+    assert printed[1].split("|")[1:-1] == [f" {c} " for c in ("model ", "genre ", "n", "accuracy", "macro_f1",
+                                                              "f_avg", "errors")]
+    assert {tuple(c.strip() for c in row.split("|")[1:4]) for row in printed[3:7]} == \
+        {("tfidf", "speech", "3"), ("tfidf", "tweet", "3"), ("tfidf2", "speech", "3"), ("tfidf2", "tweet", "3")}
+    assert "by_speaker_role_held:" in out
     parent = mlflow.search_runs(experiment_names=["stance-evaluate"], filter_string="tags.run_type = "
                                 "'evaluation_comparison'", output_format="list")[0]
     pid = parent.info.run_id

@@ -33,7 +33,7 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     assert "experiment_wall_s" in parent.data.metrics
 
 
-def test_compare_table_and_bootstrap_from_logged_predictions(tiny_corpus, tracking_uri, tmp_path):
+def test_compare_table_and_bootstrap_from_logged_predictions(tiny_corpus, tracking_uri, tmp_path, capsys):
     from stance.compare import compare_runs, paired_bootstrap
 
     exp = tmp_path / "exp.yaml"
@@ -80,3 +80,12 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     assert len(dis) == differ > 0 and len(wrong) == any_wrong
     assert {"tfidf_label", "tfidf-weak_label", "tfidf_confidence", "tfidf-weak_p_none"} <= set(dis.columns)
     assert len(files) == 3
+    # The CLI prints what compare_runs computed: the table, the bootstrap line, and each item list's size
+    # (written to a file: too long for a terminal).
+    from stance.cli import main
+
+    assert main(["compare", "--experiment", "stance-cmp", "--out", str(tmp_path / "cli"), "--resamples", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "| dataset " in out and "paired bootstrap, 200 resamples of 6 statements" in out
+    assert f"disagreements_test: {differ} statements ({tmp_path / 'cli' / 'errors' / 'disagreements_test.csv'})" in out
+    assert len(__import__("pandas").read_csv(tmp_path / "cli" / "errors" / "misclassified_test.csv")) == any_wrong

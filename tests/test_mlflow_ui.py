@@ -1,68 +1,153 @@
-"""The MLflow UI, rendered by a real headless Chromium against a real `mlflow server` on 127.0.0.1.
+"""What a new user sees in the MLflow UI: a real headless Chromium, each page in a fresh browser profile, against
+the server `stance ui` starts and the links it prints.
 
-Two tracked runs must show up on the experiment page, and the compare page of the two must show the
-metric names both model kinds share. Screenshots are saved under outputs/test-artifacts/.
+The runs link must open the training runs (not MLflow 3's GenAI overview) with the headline F1 columns and
+values; the compare link must name the compared runs and plot the headline metric. Screenshots are saved under
+the test's tmp path, and copied to $STANCE_UI_SHOTS when it is set (for people reviewing a change).
 """
 from __future__ import annotations
 
-import json
+import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
-import urllib.parse
+from pathlib import Path
 
 import mlflow
 import pytest
 
-from conftest import ROOT, shrunk_config
-from servers import mlflow_server
+from conftest import private_store, shrunk_config, tiny_rows, write_jsonl
+from servers import free_port, http_service
+from stance.table import headline_metrics
 from stance.train import train
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = ROOT / "outputs" / "test-artifacts"
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it as root)")
 
 
-@pytest.fixture
-def server(tiny_corpus, tracking_uri, tmp_path):
-    """Two runs in the test's own store, then `mlflow server` over that store; stopped by PID."""
-    runs = [train(shrunk_config("baseline.yaml", tiny_corpus, extra=(f"tracking.run_name=ui-run-C{c}",), C=c))
-            for c in (1.0, 0.1)]
-    with mlflow_server(tracking_uri, tmp_path) as base:
-        yield base, runs
-
-
-def _render(url: str, name: str) -> str:
-    """The DOM after the single-page app has rendered, plus a screenshot of the same page."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def _render(url: str, shot: Path, size: str = "1600,1000") -> str:
+    """The DOM after the single-page app has rendered, plus a screenshot; each in a fresh browser profile."""
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--virtual-time-budget=15000", "--window-size=1400,3000"]  # tall: the metrics table renders too
+             "--virtual-time-budget=15000", f"--window-size={size}"]
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([CHROMIUM, *flags, f"--user-data-dir={profile}", f"--screenshot={ARTIFACTS / name}", url],
+        subprocess.run([CHROMIUM, *flags, f"--user-data-dir={profile}", f"--screenshot={shot}", url],
                        capture_output=True, timeout=120)
     with tempfile.TemporaryDirectory() as profile:
         out = subprocess.run([CHROMIUM, *flags, f"--user-data-dir={profile}", "--dump-dom", url],
                              capture_output=True, text=True, timeout=120)
+    assert shot.stat().st_size > 10_000, f"no screenshot of {url}"
+    if os.environ.get("STANCE_UI_SHOTS"):
+        Path(os.environ["STANCE_UI_SHOTS"]).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(os.environ["STANCE_UI_SHOTS"]) / shot.name)
     return out.stdout
 
 
-def test_experiment_and_compare_pages_show_both_runs_and_shared_metrics(server):
-    base, runs = server
-    run_a, run_b = (mlflow.get_run(r.run_id) for r in runs)
-    exp_id = run_a.info.experiment_id
+def _text(dom: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", " ", dom, flags=re.S)))
 
-    page = _render(f"{base}/#/experiments/{exp_id}/runs", "mlflow-experiment.png")
-    assert run_a.info.run_name in page, "first run missing from the experiment page"
-    assert run_b.info.run_name in page, "second run missing from the experiment page"
 
-    ids = urllib.parse.quote(json.dumps([run_a.info.run_id, run_b.info.run_id]))
-    page = _render(f"{base}/#/compare-runs?runs={ids}&experiments={urllib.parse.quote(json.dumps([exp_id]))}",
-                   "mlflow-compare.png")
-    # The metrics table is virtualised: its first rows (alphabetical) render, and they are metric names
-    # every model kind logs.
-    for metric in ("dev_accuracy", "dev_f_avg", "dev_macro_f1"):
-        assert metric in page, f"{metric} missing from the compare page"
-    for run in (run_a, run_b):
-        assert run.info.run_id in page and run.info.run_name in page
-    assert (ARTIFACTS / "mlflow-compare.png").stat().st_size > 10_000
+def _shown(value: float) -> str:
+    """A metric as the runs table prints it: unrounded, as JavaScript writes a number (1.0 is "1")."""
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _plotted_metrics(dom: str) -> list[str]:
+    """The compare page's parallel-coordinates axes drawn for metrics (MLflow sets them in bold)."""
+    return re.findall(r'class="axis-title"[^>]*data-unformatted="([^"]+)"[^>]*font-weight: bold', dom)
+
+
+def _stance_ui(uri: str, tmp: Path):
+    """`stance ui` on a free port, as a user starts it; yields (base url, what it printed)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "stance.cli", "ui", "--port", str(port), "--tracking-uri", uri]
+    log = tmp / "stance-ui.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    ready = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/search?max_results=1"
+    return http_service(cmd, ready, log, env=env, cwd=tmp), f"http://127.0.0.1:{port}", log
+
+
+def _links(printed: str) -> dict[str, str]:
+    runs = re.search(r"training runs: (\S+)", printed)
+    compare = re.search(r"compare .*:\n\s+(\S+)", printed)
+    return {"runs": runs.group(1) if runs else "", "compare": compare.group(1) if compare else ""}
+
+
+def _check_runs_page(dom: str, runs: list) -> None:
+    page = _text(dom)
+    assert "Detect Issues" not in page and "Overview" not in page, "landed on the GenAI overview, not the runs"
+    headline = headline_metrics(runs[0].data.metrics)
+    for run in runs:
+        assert run.info.run_name in page, f"run {run.info.run_name} missing from the runs page"
+    for metric in headline:
+        assert metric in page, f"column {metric} missing from the runs table"
+        values = {_shown(r.data.metrics[metric]) for r in runs}
+        table = page[page.index(metric):]
+        assert all(f" {v} " in table for v in values), f"{metric} values {values} not shown"
+
+
+def test_stance_ui_links_open_runs_with_f1_columns_and_the_comparison(tiny_corpus, tracking_uri, tmp_path):
+    # Two model kinds without training a transformer here: a deliberately weak baseline tagged as its own kind
+    # (as in test_experiment.py); test_compare_link_names_both_kinds below has the real transformer.
+    trained = [train(shrunk_config("baseline.yaml", tiny_corpus, extra=("tracking.run_name=tfidf C=1",))),
+               train(shrunk_config("baseline.yaml", tiny_corpus, C=0.0001, class_weight=None,
+                                   extra=("tracking.tags={model_kind: tfidf-weak}",
+                                          "tracking.run_name=tfidf-weak C=0.0001")))]
+    runs = [mlflow.get_run(t.run_id) for t in trained]
+    assert list(runs[0].data.metrics)[0] == "test_macro_f1"  # the compare page plots the first shared metric
+    note = runs[0].data.tags["mlflow.note.content"]
+    assert "| test " in note and f"{runs[0].data.metrics['test_macro_f1']:.3f}" in note and "tiny.jsonl" in note
+
+    service, base, log = _stance_ui(tracking_uri, tmp_path)
+    with service:
+        printed = log.read_text()
+        links = _links(printed)
+        assert links["runs"].startswith(base) and "workflowType=machine_learning" in links["runs"], printed
+        assert "compare tfidf (tfidf C=1) vs tfidf-weak (tfidf-weak C=0.0001):" in printed
+        _check_runs_page(_render(links["runs"], tmp_path / "ui-runs.png"), runs)
+
+        # The same experiment without the link's parameters is what a fresh browser shows otherwise.
+        plain = _text(_render(f"{base}/#/experiments/{runs[0].info.experiment_id}", tmp_path / "ui-plain.png"))
+        assert "Overview" in plain, "MLflow now opens experiments on their runs: the links' parameter may be dropped"
+
+        dom = _render(links["compare"], tmp_path / "ui-compare.png", size="1400,2000")
+        page = _text(dom)
+        assert "Comparing 2 Runs" in page and all(r.info.run_name in page for r in runs)
+        assert _plotted_metrics(dom) == ["test_macro_f1"]
+
+        # A run's page: its Description is the headline table and the data it was trained on.
+        run = runs[1]
+        page = _text(_render(f"{base}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+                             "?workflowType=machine_learning", tmp_path / "ui-run-description.png"))
+        assert "evaluation set" in page and "macro-F1" in page and "trained on:" in page
+        assert f"{run.data.metrics['test_macro_f1']:.3f}" in page
+
+
+@pytest.mark.slow
+def test_compare_link_names_both_kinds(registered_transformer, tmp_path_factory):
+    """The demo's situation: a transformer and a TF-IDF run in one experiment. Reuses the session's tiny
+    transformer (trained once for the serving and Spark tests) and trains a TF-IDF run beside it."""
+    uri, _ = registered_transformer
+    tmp = tmp_path_factory.mktemp("ui-both")
+    corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())
+    with private_store(tmp):
+        mlflow.set_tracking_uri(uri)
+        os.environ["MLFLOW_TRACKING_URI"] = uri
+        train(shrunk_config("baseline.yaml", corpus, extra=(f"tracking.uri={uri}",)))
+        service, base, log = _stance_ui(uri, tmp)
+        with service:
+            printed = log.read_text()
+            links = _links(printed)
+            assert "compare tfidf (" in printed and ") vs transformer (" in printed, printed
+            runs = mlflow.search_runs(experiment_names=["stance-immigration"], output_format="list",
+                                      order_by=["attributes.start_time DESC"])
+            runs = [r for r in runs if "run_type" not in r.data.tags][:2]
+            _check_runs_page(_render(links["runs"], tmp / "ui-runs-both-kinds.png"), runs)
+            dom = _render(links["compare"], tmp / "ui-compare-both-kinds.png", size="1400,2000")
+            page = _text(dom)
+            assert "Comparing 2 Runs" in page
+            for kind in ("tfidf", "transformer"):
+                assert re.search(rf"{kind} \S+ seed=\d+", page), f"the compare page does not name the {kind} run"
+            assert _plotted_metrics(dom) == headline_metrics(runs[0].data.metrics)[:1]

@@ -46,7 +46,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from .config import EvalSetConfig
     from .evaluation import evaluate_tracked
-    from .table import frame_markdown, metrics_table
+    from .table import frame_markdown, group_tables_markdown, metrics_table
 
     spec = EvalSetConfig(name=args.name, path=args.data, text_column=args.text_column, label_column=args.label_column,
                          target_column=args.target_column, default_target=args.target, optional=False)
@@ -61,6 +61,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(frame_markdown(ev.tables[f"coverage_{args.name}"].set_index("min_confidence").round(3)))
         if len(result.evaluations) == 1:
             print("\n" + ev.report.text_report)
+            if groups := group_tables_markdown(ev.tables):
+                print(groups + "\n")
+    named = {f"{t}_{args.name}": df for t, df in result.tables.items()}  # as logged to the comparison run
+    if len(result.evaluations) > 1 and (groups := group_tables_markdown(named)):
+        print("\n" + groups + "\n")  # per group, every model: one table each
     for name, run_id in result.run_ids.items():
         print(f"run:   {run_id} ({name}, experiment {args.experiment})")
     if result.comparison_run_id:
@@ -101,7 +106,14 @@ def _predict(args: argparse.Namespace) -> int:
     stream = itertools.chain(records, iter_input_records(args.input) if args.input else ())
     model = load_model(args.model, args.inference)
     expected = input_size(args.input)
-    with PredictionWriter(args.output, model.labels, args.chunk_size) as writer:
+    if args.output is None and not args.json and sys.stdout.isatty():
+        # A person at a terminal: aligned lines; a pipe, --json or --output: JSON lines / files for programs.
+        from .predict_text import TerminalWriter
+
+        writer_cm = TerminalWriter(sys.stdout, model.labels, target=args.target)
+    else:
+        writer_cm = PredictionWriter(args.output, model.labels, args.chunk_size)
+    with writer_cm as writer:
         counts = score_stream(
             stream, model, writer, target=args.target, chunk_size=args.chunk_size, min_confidence=args.min_confidence,
             on_invalid=args.on_invalid, report=lambda msg: print(f"stance predict: {msg}", file=sys.stderr),
@@ -126,10 +138,21 @@ def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .compare import compare_runs
+    from .table import group_tables_markdown
 
     report = compare_runs(args.experiment, args.parent, args.runs, metric=args.metric, n_resamples=args.resamples)
     print(report.markdown)
+    if groups := group_tables_markdown(report.error_tables):
+        print("\n" + groups)
     files = report.write(Path(args.out))
+    lists = {n: df for n, df in report.error_tables.items() if n.startswith(("misclassified_", "disagreements_"))}
+    if lists:
+        (Path(args.out) / "errors").mkdir(exist_ok=True)
+        print()
+    for name, df in lists.items():  # item lists: too long for a terminal, so a file each
+        path = Path(args.out) / "errors" / f"{name}.csv"
+        df.to_csv(path, index=False)
+        print(f"{name}: {len(df)} statements ({path})")
     if args.parent:
         report.log_to(args.parent)
     print("\nwrote " + ", ".join(str(f) for f in files) + (f"; logged to run {args.parent}" if args.parent else ""))
@@ -146,10 +169,16 @@ def _demo(args: argparse.Namespace) -> int:
 def _ui(args: argparse.Namespace) -> int:
     import os
 
-    from .ui import ui_command
+    from .tracking import latest_training_runs, resolve_uri, show_first
+    from .ui import base_url, describe_links, ui_command, view_metrics
 
     cmd = ui_command(args.tracking_uri, args.host, args.port)
-    print(f"MLflow UI on http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+    base = base_url(args.host, args.port)
+    found = latest_training_runs(args.tracking_uri, args.experiment)
+    if found is not None and found.latest:
+        show_first(found.experiment_id, view_metrics(found))  # also for stores trained before the view existed
+    print(describe_links(found, base, resolve_uri(args.tracking_uri)))
+    print(f"MLflow UI on {base} (Ctrl-C stops it)", flush=True)  # flushed: exec drops unwritten output
     os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     os.execv(cmd[0], cmd)  # replace this process: signals reach the server directly
     return 0  # not reached
@@ -282,8 +311,29 @@ def _probability(text: str) -> float:
     return value
 
 
+def _debug_option() -> argparse.ArgumentParser:
+    """--debug, accepted before or after the command (`stance --debug predict ...`, `stance predict --debug`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's default must not overwrite a --debug given before the subcommand.
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an error instead of one line")
+    return common
+
+
+class _Subcommands(argparse._SubParsersAction):
+    """Every subcommand (and sub-subcommand) accepts --debug."""
+
+    def add_parser(self, name, **kwargs):
+        kwargs.setdefault("parents", []).append(_debug_option())
+        parser = super().add_parser(name, **kwargs)
+        parser.register("action", "parsers", _Subcommands)
+        return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.")
+    p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.",
+                                parents=[_debug_option()])
+    p.register("action", "parsers", _Subcommands)
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model from a YAML config and track it in MLflow")
@@ -308,7 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--experiment", default="stance-evaluate", help="MLflow experiment for the evaluation run")
     e.set_defaults(fn=_evaluate)
 
-    r = sub.add_parser("predict", help="label statements; writes JSON lines (text, target, label, scores)")
+    r = sub.add_parser("predict", help="label statements: aligned lines on a terminal; JSON lines (text, target, "
+                                       "label, scores) when piped or with --json")
     r.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
     r.add_argument("--target", default=None, help="stance target (default: the model's training target)")
     r.add_argument("--input", default=None,
@@ -316,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "read and scored in chunks")
     r.add_argument("--output", default=None,
                    help="write predictions to FILE (.jsonl, .csv or .parquet, in chunks; default: JSON lines on stdout)")
+    r.add_argument("--json", action="store_true",
+                   help="JSON lines on a terminal too (they are the default whenever stdout is not a terminal)")
     r.add_argument("--inference", choices=["auto", "fp32", "bf16", "int8"], default=None,
                    help="transformer prediction path (default: the one chosen and saved at training time)")
     r.add_argument("--quiet", action="store_true", help="no progress bar (it is shown only when stderr is a terminal)")
@@ -363,24 +416,41 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     d.set_defaults(fn=_demo)
 
-    u = sub.add_parser("ui", help="the MLflow UI over the tracking store (127.0.0.1 unless --host says otherwise)")
+    u = sub.add_parser("ui", help="the MLflow UI over the tracking store (127.0.0.1 unless --host says otherwise), "
+                                  "with direct links to the training runs and the comparison")
     u.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
     u.add_argument("--port", type=int, default=5000)
     u.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db")
+    u.add_argument("--experiment", default=None,
+                   help="link this experiment's runs (default: the experiment of the latest training run)")
     u.set_defaults(fn=_ui)
     _add_annotate(sub)
     return p
 
 
+def _one_line(text: str) -> str:
+    """An error as one line: multi-line messages (MLflow's, pydantic's) are joined, not cut."""
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "debug", False):
+        return args.fn(args)  # --debug: the full traceback, for a bug report
     try:
         return args.fn(args)
     except (ConfigError, DataError) as e:
-        print(f"stance {args.command}: {mask(e)}", file=sys.stderr)
+        print(f"stance {args.command}: {mask(e)}", file=sys.stderr)  # one line per bad row or key, by design
         return 2
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
         print(f"stance {args.command}: {type(e).__name__}: {mask(e)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"stance {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001  # anything else (MLflow, torch, ...) is one line too
+        print(f"stance {args.command}: {type(e).__name__}: {_one_line(e)} (run with --debug for the traceback)",
+              file=sys.stderr)
         return 1
 
 

@@ -28,4 +28,4 @@ def run_demo(configs: list[str], examples: str, overrides: list[str] | None = No
             scores = " ".join(f"{k}={v:.2f}" for k, v in p.scores.items())
             print(f"    {kind:<12} {p.label:<8} {scores}")
     print("\nRuns: " + ", ".join(f"{k} {r.run_id}" for k, r in results.items()))
-    print("Open them: mlflow ui --backend-store-uri " + next(iter(results.values())).tracking_uri)
+    print("See them side by side: `make ui` (stance ui) prints links to the runs and to their comparison")

@@ -23,14 +23,35 @@ def frame_markdown(df: pd.DataFrame) -> str:
     return markdown(df.reset_index().values.tolist(), [str(df.index.name or ""), *map(str, df.columns)])
 
 
+def group_tables_markdown(tables: dict[str, pd.DataFrame]) -> str:
+    """The per-group tables (by_genre_test, ...) an evaluation computed, each under its name; numbers to 3
+    decimals. Item lists (misclassified, disagreements) are too long for a terminal and are left out."""
+    parts = []
+    for name, df in tables.items():
+        if name.startswith("by_") and not df.empty:
+            shown = df.round(3).astype(object).where(df.notna(), "-")
+            parts.append(f"{name}:\n" + markdown(shown.values.tolist(), [str(c) for c in df.columns]))
+    return "\n\n".join(parts)
+
+
+AUTHORED = "test_corpus"  # the bundled corpus's own test split: authored statements, so it comes last
+
+
 def eval_prefixes(metrics: dict[str, float]) -> tuple[str, ...]:
     """Evaluation sets in a run's metrics, real text first: per-source test splits (test_<source>) when the run
-    had several sources, else the test split; then the extra evaluation sets (realdev, ...)."""
+    had several sources, else the test split; the extra evaluation sets (realdev, ...); the authored corpus last."""
     sets = [k[: -len("_macro_f1")] for k in metrics if k.endswith("_macro_f1")]
-    sources = [s for s in sets if s.startswith("test_")]
+    sources = [s for s in sets if s.startswith("test_") and s != AUTHORED]
     extra = [s for s in sets if s not in ("dev", "test") and not s.startswith("test_")]
-    real_first = sorted(sources, key=lambda s: s == "test_corpus")
-    return (*real_first, *extra) if sources else ("test", *extra)
+    if not sources and AUTHORED not in sets:
+        return ("test", *extra) if "test" in sets else tuple(extra)
+    return (*sources, *extra, *([AUTHORED] if AUTHORED in sets else []))
+
+
+def headline_metrics(metrics: dict[str, float]) -> list[str]:
+    """The metrics a run is judged by, in the order people should read them: macro-F1 on each evaluation set,
+    real statements first. Logged first and shown first in the MLflow UI."""
+    return [f"{p}_macro_f1" for p in eval_prefixes(metrics) if f"{p}_macro_f1" in metrics]
 
 
 def metrics_table(runs: dict[str, dict[str, float]], prefixes: tuple[str, ...] | None = None) -> str:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import subprocess
+import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Iterator, TypeVar
@@ -338,3 +341,87 @@ def model_version(uri: str) -> str:
         return f"{name}/{mlflow.MlflowClient().get_model_version_by_alias(name, ref).version}"
     except mlflow.exceptions.MlflowException:
         return uri
+
+
+# ---------------------------------------------------------------- what the MLflow UI shows first
+# MLflow 3.17's UI chooses between its GenAI pages and the training-runs view from the `workflowType` URL
+# parameter (else the browser's saved choice, GenAI in a fresh profile), not from the experiment's
+# `mlflow.experimentKind` tag: the links `stance ui` prints carry `workflowType=machine_learning` (ui.py).
+# The runs table shows the columns of a saved view, an experiment tag `mlflow.sharedViewState.<key>` opened
+# with `?viewStateShareKey=<key>`; the runs page's chart view leads with `mlflow.experiment.primaryMetric.name`.
+RUNS_VIEW_KEY = "stance-headline"
+_VIEW_TAG = "mlflow.sharedViewState."
+_PRIMARY_METRIC_TAG = "mlflow.experiment.primaryMetric.name"
+_NOTE_TAG = "mlflow.note.content"  # the run's Description in the UI
+# After the metrics, the registered model (the wide Dataset column is left out: each Description names the data).
+_VIEW_COLUMNS = ("attributes.`Models`",)
+
+
+_NOTE_MAX = 8000  # MLflow's limit on a run tag's value
+
+
+@main_process_only
+def set_description(markdown_text: str) -> None:
+    mlflow.set_tag(_NOTE_TAG, mask(markdown_text)[:_NOTE_MAX])  # data paths may be URIs with passwords
+
+
+def _column(metric: str) -> str:
+    return f"metrics.`{metric}`"  # the UI's column key for a metric
+
+
+@main_process_only
+def show_first(experiment_id: str, metrics: list[str]) -> None:
+    """Make `metrics` the runs table's columns (in the experiment's saved view) and the first chart."""
+    if not metrics:
+        return
+    client = mlflow.MlflowClient()
+    tag = _VIEW_TAG + RUNS_VIEW_KEY
+    now = int(time.time() * 1000)
+    try:
+        created = json.loads(client.get_experiment(experiment_id).tags[tag])["createdAt"]
+    except (KeyError, TypeError, ValueError):
+        created = now
+    # columnOrder moves the metrics next to the run names (the UI otherwise puts them after every attribute
+    # column); widths apply only to ordered columns, and fit a full-precision value (0.5555555555555556).
+    columns = [*map(_column, metrics), *_VIEW_COLUMNS]
+    state = {"selectedColumns": columns, "columnOrder": columns, "columnWidths": {_column(m): 170 for m in metrics}}
+    # The envelope the UI's "Views" menu lists (name, times) around the view state it applies.
+    view = {"name": "Headline metrics", "createdAt": created, "updatedAt": now, "state": json.dumps(state)}
+    client.set_experiment_tag(experiment_id, tag, json.dumps(view))
+    client.set_experiment_tag(experiment_id, _PRIMARY_METRIC_TAG, metrics[0])
+
+
+@dataclass
+class TrainingRuns:
+    """An experiment's latest finished training run of each model kind (newest kind first)."""
+    experiment_id: str
+    experiment_name: str
+    latest: dict[str, Any]  # model kind -> mlflow Run
+
+
+def latest_training_runs(uri: str | None, experiment: str | None = None) -> TrainingRuns | None:
+    """The named experiment, else the one holding the most recent training run; None when there is none.
+
+    A training run carries the `model_kind` tag and no `run_type` (evaluation and experiment parent runs do)."""
+    configure(uri)
+    client = mlflow.MlflowClient()
+    if experiment is not None:
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            raise ValueError(f"no MLflow experiment named {experiment!r} in {resolve_uri(uri)}")
+        ids = [found.experiment_id]
+    else:
+        ids = [e.experiment_id for e in client.search_experiments()]
+    if not ids:
+        return None
+    runs = [r for r in client.search_runs(ids, "attributes.status = 'FINISHED'", max_results=1000,
+                                          order_by=["attributes.start_time DESC"])
+            if "model_kind" in r.data.tags and "run_type" not in r.data.tags]
+    if not runs:
+        return TrainingRuns(ids[0], experiment, {}) if experiment is not None else None
+    exp_id = runs[0].info.experiment_id
+    latest: dict[str, Any] = {}
+    for r in runs:
+        if r.info.experiment_id == exp_id:
+            latest.setdefault(r.data.tags["model_kind"], r)
+    return TrainingRuns(exp_id, client.get_experiment(exp_id).name, latest)

@@ -18,6 +18,8 @@ from .explain import top_features_table
 from .masking import mask
 from .models.calibrated import calibrate
 from .predict import score_frame
+from .run_summary import describe_run
+from .table import headline_metrics
 
 
 @dataclass
@@ -122,7 +124,15 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         model_dir = out / "model"
         model.save(model_dir)
         metrics["model_size_mb"] = _dir_size_mb(model_dir)
+        # Headline metrics first: MLflow's compare page plots the first metric the runs share.
+        headline = headline_metrics(metrics)
+        metrics = {**{k: metrics[k] for k in headline}, **metrics}
         tracking.log_metrics(metrics)
+        tracking.set_description(describe_run(
+            cfg.model.kind, data.name, cfg.seed, metrics, source=data.source,
+            split_sizes={s: len(df) for s, df in data.splits.items()}, notes=data.notes,
+            eval_sets={e.name: e.path for e in cfg.eval_sets}))
+        tracking.show_first(active.info.experiment_id, headline)
 
         model_uri = registered = refused = None
         if cfg.tracking.log_model:

@@ -122,7 +122,7 @@ def run_session(items: list[Item], log: LabelLog, *, stdin: IO[str] | None = Non
             print(f"{label}  confidence> ", end="", file=out, flush=True)
             c = next(keys)
             while c not in ("1", "2", "3", "\n", "q"):
-                print(f"press 1, 2 or 3 (Enter = 3)> ", end="", file=out, flush=True)
+                print("press 1, 2 or 3 (Enter = 3)> ", end="", file=out, flush=True)
                 c = next(keys)
             if c == "q":  # input ended or the user quit before a confidence: nothing half-written
                 print("quit: every answer so far is saved", file=out)

@@ -6,7 +6,6 @@ labels can be committed and shared without the statements.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pandas as pd
 

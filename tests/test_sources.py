@@ -172,3 +172,22 @@ def test_a_single_file_given_on_the_command_line_replaces_the_configs_sources(tm
     cfg = load_config(mine)
     assert (cfg.data.train, cfg.data.test, cfg.data.sources, cfg.data.path) == ("a.csv", "b.csv", None, None)
     assert cfg.data.exclude == "data/case_studies.jsonl"  # the rest of the data section is still inherited
+
+
+def test_demo_names_the_sources_each_model_used(tmp_path, tracking_uri, capsys):
+    import yaml
+
+    from stance.demo import run_demo
+
+    pool, labels = pool_and_labels(tmp_path)
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [{**r, "text": "Authored: " + r["text"]} for r in tiny_rows()])
+    cfg = tmp_path / "two.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "data": {"name": "two", "sources": [
+            {"name": "corpus", "path": str(corpus), "max_train_rows": 10},
+            {"name": "real", "labels": str(labels), "pool": str(pool), "default_target": TARGET, "weight": 3}]},
+        "model": {"kind": "tfidf", "calibration": "none"}, "output_dir": str(tmp_path / "out")}))
+    run_demo([str(cfg)], str(ROOT / "data" / "case_studies.jsonl"))
+    out = capsys.readouterr().out
+    assert ("Data (tfidf): sources used: corpus (36 rows, weight 1), real (36 rows, weight 3); "
+            "source 'corpus': train capped at 10 of ") in out

@@ -15,8 +15,11 @@ def run_demo(configs: list[str], examples: str, overrides: list[str] | None = No
     for path in configs:
         cfg = load_config(path, overrides)
         results[cfg.model.kind] = train(cfg)
-    notes = next(iter(results.values())).data_notes
-    print("\nData: " + "; ".join(n for n in notes if n.startswith(("sources used", "source "))) if notes else "")
+    print()
+    for kind, r in results.items():  # each config may weigh or cap its sources differently
+        used = [n for n in r.data_notes if n.startswith(("sources used", "source "))]
+        if used:
+            print(f"Data ({kind}): " + "; ".join(used))
     print("\n## Real statements (the labelled pool's test split, realdev) and the authored corpus's test split\n")
     print(metrics_table({k: r.metrics for k, r in results.items()}))
     cases = [json.loads(line) for line in Path(examples).read_text(encoding="utf-8").splitlines() if line.strip()]

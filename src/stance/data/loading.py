@@ -300,13 +300,13 @@ def _load_sources(cfg: DataConfig, seed: int, notes: list[str]) -> tuple[pd.Data
     assert cfg.sources
     frames = {s.name: _load_source(s, cfg, seed, notes) for s in cfg.sources}
     used = {n: f for n, f in frames.items() if f is not None}
-    for s in cfg.sources:
-        if s.name in used and s.max_train_rows:
-            used[s.name] = _cap_train(used[s.name], s.max_train_rows, seed, f"source {s.name!r}", notes)
     if not used:
         raise DataError("data.sources: every source is absent: " + "; ".join(notes))
     notes.insert(0, "sources used: " + ", ".join(f"{n} ({len(f)} rows, weight {f['weight'].iloc[0]:g})"
                                                  for n, f in used.items()))
+    for s in cfg.sources:
+        if s.name in used and s.max_train_rows:
+            used[s.name] = _cap_train(used[s.name], s.max_train_rows, seed, f"source {s.name!r}", notes)
     df = pd.concat(list(used.values()), ignore_index=True)
     missing = [s for s in SPLITS if s not in set(df["split"])]
     if missing:

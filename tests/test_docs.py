@@ -221,8 +221,8 @@ def test_python_snippets_run_on_the_tiny_fixtures(block, tiny_store, monkeypatch
 
 
 def _slug(heading: str) -> str:
-    """GitHub's anchor for a heading."""
-    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    """GitHub's anchor for a heading (underscores stay, as in `annotation_curve.py`)."""
+    text = re.sub(r"[`*]", "", heading.strip().lower())
     return re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", text))
 
 

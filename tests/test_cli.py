@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from conftest import ROOT, shrunk_config
+from terminal import run_on_a_terminal
 from stance.cli import main
 from stance.train import train
 
@@ -60,36 +61,11 @@ def test_demo_prints_table_and_case_studies(tiny_corpus, tracking_uri, capsys):
     assert "Jeff Sessions (US Attorney General) (gold FAVOR)" in out
 
 
-def _run_on_a_terminal(args: list[str], columns: int = 80) -> tuple[int, str]:
-    """The CLI with stdout on a pseudo-terminal `columns` wide (as in an interactive shell): (rc, what it showed)."""
-    import fcntl
-    import os
-    import pty
-    import struct
-    import termios
-
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "stance.cli", *args], stdout=follower,
-                            stderr=subprocess.DEVNULL)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    return proc.wait(timeout=120), b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
-
 
 def test_predict_on_a_terminal_prints_aligned_lines_and_json_when_piped(trained):
     long = "Protect immigrant families from raids, " + "and keep every family together " * 5
     args = ["predict", "--model", str(trained.model_dir), long, "Deport criminal aliens now."]
-    rc, shown = _run_on_a_terminal(args, columns=80)
+    rc, shown = run_on_a_terminal(args, columns=80)
     assert rc == 0
     lines = shown.splitlines()
     assert lines[0].startswith("stance toward: stricter federal immigration") and len(lines[0]) <= 80
@@ -100,7 +76,7 @@ def test_predict_on_a_terminal_prints_aligned_lines_and_json_when_piped(trained)
     assert "{" not in shown
 
     # --json on a terminal, and a pipe without it: one JSON object per statement, the full text and target.
-    rc, shown = _run_on_a_terminal(args + ["--json"])
+    rc, shown = run_on_a_terminal(args + ["--json"])
     assert rc == 0 and [json.loads(line)["label"] for line in shown.splitlines()] == ["AGAINST", "FAVOR"]
     piped = subprocess.run([sys.executable, "-m", "stance.cli", *args], capture_output=True, text=True, timeout=120)
     rows = [json.loads(line) for line in piped.stdout.splitlines()]

@@ -1,12 +1,7 @@
 """Streaming `stance predict`: JSONL/CSV/Parquet in and out, in chunks, invalid rows named, progress bar."""
-import fcntl
 import json
-import os
-import pty
-import struct
 import subprocess
 import sys
-import termios
 
 import pandas as pd
 import pyarrow as pa
@@ -14,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import AGAINST, FAVOR, NONE, TARGET, tiny_rows
+from terminal import run_on_a_terminal
 from stance.cli import main
 
 LABELS = ["FAVOR", "AGAINST", "NONE"]
@@ -106,34 +102,14 @@ def test_parquet_without_text_column_and_unknown_output_are_named(model_dir, tmp
     assert "o.xlsx: --output must be .jsonl, .csv or .parquet" in capsys.readouterr().err
 
 
-def _run_with_tty_stderr(args):
-    """Run the CLI with stderr on a pseudo-terminal (as in an interactive shell); return (rc, stderr text)."""
-    leader, follower = pty.openpty()
-    # A fresh pty is 0x0, which tqdm reads as "no room for a bar"; give it a real terminal's size.
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "stance.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=follower)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    return proc.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
-
 
 def test_progress_bar_on_a_terminal_and_not_with_quiet(model_dir, tmp_path):
     src = tmp_path / "in.parquet"
     pq.write_table(pa.table({"text": statements(30)}), src)
     base = ["predict", "--model", str(model_dir), "--input", str(src), "--output", str(tmp_path / "o.jsonl")]
-    rc, err = _run_with_tty_stderr(base)
+    rc, err = run_on_a_terminal(base, stream="stderr", columns=120)
     assert rc == 0 and "30/30" in err and "statements" in err  # Parquet metadata gives the bar its total
-    rc, err = _run_with_tty_stderr(base + ["--quiet"])
+    rc, err = run_on_a_terminal(base + ["--quiet"], stream="stderr", columns=120)
     assert rc == 0 and "30/30" not in err and "statements" not in err
     # Not a terminal (a pipe, as in tests and scripts): no bar either.
     out = subprocess.run([sys.executable, "-m", "stance.cli", *base], capture_output=True, text=True, timeout=120)

@@ -1,12 +1,15 @@
-"""Command line: thin wrappers that parse arguments and call the library."""
+"""Command line: thin wrappers that parse arguments and call the library.
+
+Each command imports what it needs when it runs: `stance --help` and a TF-IDF `stance predict` never pay
+for torch, MLflow or scikit-learn they do not use (tests/test_cold_start.py holds this).
+"""
 from __future__ import annotations
 
 import argparse
 import itertools
 import sys
 
-from .config import ConfigError
-from .data.readers import DataError
+from .errors import ConfigError, DataError
 from .masking import mask
 
 

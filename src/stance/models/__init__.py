@@ -5,10 +5,13 @@ import importlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..calibration import CALIBRATION_FILE, Calibrator
 from .base import StanceModel
 from .integrity import META_FILE, CorruptModelError, read_meta, verify
+
+if TYPE_CHECKING:
+    from ..calibration import Calibrator
 # Files that torch/pickle would unpickle: loading them can run arbitrary code.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 ALLOW_PICKLE_ENV = "STANCE_ALLOW_PICKLE"
@@ -58,6 +61,8 @@ def load(path: str | Path, inference: str | None = None) -> StanceModel:
         raise ValueError(f"inference={inference!r} applies to transformer models; {path} is a {kind} model")
     else:
         model = model_class(kind).load(path)
+    from ..calibration import CALIBRATION_FILE  # numpy: imported once a model is being loaded anyway
+
     if (path / CALIBRATION_FILE).is_file():
         from .calibrated import CalibratedModel
 
@@ -66,6 +71,8 @@ def load(path: str | Path, inference: str | None = None) -> StanceModel:
 
 
 def _load_calibrator(file: Path) -> Calibrator:
+    from ..calibration import Calibrator
+
     try:
         return Calibrator.load(file)
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as e:

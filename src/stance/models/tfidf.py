@@ -12,7 +12,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 import sklearn
 from scipy import sparse
 from scipy.special import softmax
@@ -29,6 +28,9 @@ from ..config import TfidfConfig
 from . import CorruptModelError, UnsafeModelError
 from .base import LogFn, StanceModel
 from .integrity import read_meta, write_meta
+from .skops_io import import_skops_io
+
+sio = import_skops_io()
 
 MODEL_FILE = "model.skops"
 # skops trusts plain containers, numpy and public sklearn estimators itself; beyond those, exactly the types
@@ -158,12 +160,19 @@ class TfidfModel(StanceModel):
 
 
 def load_pipeline(file: Path) -> Pipeline:
-    """A skops file holding only types this project writes; anything else is refused before it is built."""
+    """A skops file holding only types this project writes; anything else is refused before it is built.
+
+    skops.io.load audits the whole tree against `trusted` before constructing anything, so one pass reads the
+    file (a separate get_untrusted_types pass first cost as much again); the types are listed only on refusal.
+    """
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     try:
-        foreign = sorted(set(sio.get_untrusted_types(file=file)) - set(TRUSTED_TYPES))
-        if foreign:
-            raise UnsafeModelError(f"{file} needs types a stance TF-IDF model never contains: {foreign}; "
-                                   f"refusing to load it (loading could run code)")
-        return sio.load(file, trusted=list(TRUSTED_TYPES))
+        try:
+            return sio.load(file, trusted=list(TRUSTED_TYPES))
+        except UntrustedTypesFoundException:
+            foreign = sorted(set(sio.get_untrusted_types(file=file)) - set(TRUSTED_TYPES))
     except _UNREADABLE as e:
         raise CorruptModelError(f"{file} is corrupt: not a readable skops file ({type(e).__name__}: {e})") from None
+    raise UnsafeModelError(f"{file} needs types a stance TF-IDF model never contains: {foreign}; "
+                           f"refusing to load it (loading could run code)")

@@ -75,3 +75,15 @@ def test_fast_scoring_path_equals_the_sklearn_pipeline(tiny_corpus, classifier):
     ref = model.pipeline.predict_proba(pd.DataFrame({"text": texts, "target": targets}))
     order = [list(model.pipeline.classes_).index(lab) for lab in model.labels]
     assert np.allclose(ours, ref[:, order], atol=1e-12)
+
+
+def test_capped_vocabulary_is_saved_compactly(tiny_corpus, tmp_path):
+    """max_features left numpy ints in the vocabulary: skops wrote one .npy file per term (2.5x the size)."""
+    import zipfile
+
+    data = load_data(DataConfig(path=str(tiny_corpus)), seed=1)
+    model = TfidfModel(TfidfConfig(max_features=200), data.labels, seed=1)
+    model.fit(data.train, data.dev)
+    model.save(tmp_path / "m")
+    assert len(zipfile.ZipFile(tmp_path / "m" / MODEL_FILE).namelist()) < 20  # schema + a few arrays, not 400
+    assert load(tmp_path / "m").predict(["Deport the criminal aliens and build the wall."], [TARGET]) == ["FAVOR"]

@@ -59,6 +59,14 @@ def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
     return Pipeline([("features", features), ("clf", clf)])
 
 
+def _plain_vocabulary(pipe: Pipeline) -> None:
+    """Vocabulary indices as Python ints. With max_features sklearn leaves numpy.int64 values, which skops writes
+    as one .npy file per term: measured 2.5x the file size, and a load that reads every one of them."""
+    for name in ("word", "char"):
+        vec = pipe.named_steps["features"].named_transformers_[name]
+        vec.vocabulary_ = {term: int(i) for term, i in vec.vocabulary_.items()}
+
+
 def _frame(texts: Sequence[str], targets: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({"text": list(texts), "target": list(targets)})
 
@@ -89,6 +97,7 @@ class TfidfModel(StanceModel):
             info["cv_macro_f1"] = float(search.best_score_)
         else:
             pipe.fit(X, y, **fit_params)
+        _plain_vocabulary(pipe)
         self.pipeline = pipe
         return info
 

@@ -6,6 +6,7 @@ for torch, MLflow or scikit-learn they do not use (tests/test_cold_start.py hold
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import sys
 
@@ -108,6 +109,8 @@ def _predict(args: argparse.Namespace) -> int:
     check_output(args.output, args.input)
     stream = itertools.chain(records, iter_input_records(args.input) if args.input else ())
     model = load_model(args.model, args.inference)
+    # What is loaded now (modules, the model) lives until exit: later collections need not scan it again.
+    gc.freeze()
     expected = input_size(args.input)
     if args.output is None and not args.json and sys.stdout.isatty():
         # A person at a terminal: aligned lines; a pipe, --json or --output: JSON lines / files for programs.

@@ -132,10 +132,11 @@ def load_model(model: str, inference: str | None = None) -> StanceModel:
     if "://" not in model and ":/" not in model:
         raise FileNotFoundError(f"model {model!r} is neither an existing path nor an MLflow URI "
                                 f"(models:/NAME/latest, runs:/RUN_ID/model)")
-    from . import tracking
+    with models.gc_paused():  # importing MLflow is most of a cold start too
+        from . import tracking
 
-    store = tracking.configure(None)
-    return _load(tracking.resolve_model_uri(model), inference, store)
+        store = tracking.configure(None)
+        return _load(tracking.resolve_model_uri(model), inference, store)
 
 
 @functools.lru_cache(maxsize=8)

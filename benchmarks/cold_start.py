@@ -32,8 +32,8 @@ QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1", "TRANSFORMER
 def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one child process; fails loudly if the command does.
 
-    posix_spawn, not fork: a forked child starts with this process's resident pages, which would count in
-    its peak RSS (with MLflow imported here, `stance --help` read 240 MB instead of ~30 MB).
+    A child's peak RSS includes this process's pages while it is being started (with MLflow imported here,
+    `stance --help` read 240 MB instead of ~30 MB), hence posix_spawn and no heavy imports in this process.
     """
     with tempfile.TemporaryDirectory() as tmp:
         out, err = Path(tmp, "out"), Path(tmp, "err")
@@ -54,32 +54,32 @@ def median_of(cmd: list[str], env: dict[str, str], runs: int) -> dict:
             "wall_s_runs": [round(w, 2) for w in walls], "peak_rss_mb_runs": [round(r) for r in rss]}
 
 
+def in_child(code: str, env: dict[str, str], *args: str) -> str:
+    """Run Python code in a child and return its stdout. MLflow stays out of this process: a child's peak RSS
+    counts the parent's pages too (its pre-exec copy shares them), so the parent must stay small."""
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=True, capture_output=True,
+                          text=True).stdout
+
+
 def train_throwaway(config: str, tmp: Path, env: dict[str, str]) -> str:
     """Train `config` into a sqlite store under tmp (artifacts too, not ./mlruns); return models:/NAME/latest."""
-    sys.path.insert(0, str(ROOT / "src"))
-    import mlflow
-
-    from stance.config import load_config
-
-    cfg = load_config(ROOT / config)
-    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
-    mlflow.create_experiment(cfg.tracking.experiment, artifact_location=(tmp / "artifacts").as_uri())
+    name = in_child("import sys, mlflow\nfrom stance.config import load_config\n"
+                    "cfg = load_config(sys.argv[1])\n"
+                    "mlflow.create_experiment(cfg.tracking.experiment, artifact_location=sys.argv[2])\n"
+                    "print(cfg.tracking.registered_model)", env, str(ROOT / config), (tmp / "artifacts").as_uri())
     subprocess.run([sys.executable, "-m", "stance.cli", "train", str(ROOT / config), "--set", f"output_dir={tmp}/outputs"],
                    cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    return f"models:/{cfg.tracking.registered_model}/latest"
+    return f"models:/{name.strip()}/latest"
 
 
 def model_size_mb(model: str, env: dict[str, str]) -> float:
-    """Size of the model folder predict loads (computed here in the parent, which is not measured)."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from stance import tracking
-    from stance.predict import _local_model_dir
-
-    folder = Path(model)
-    if not folder.exists():
-        tracking.configure(env.get("MLFLOW_TRACKING_URI"))
-        folder = Path(tracking.download_model(tracking.resolve_model_uri(model)))
-    return round(sum(f.stat().st_size for f in _local_model_dir(folder).rglob("*") if f.is_file()) / 1e6, 1)
+    """Size of the model folder predict loads."""
+    return round(float(in_child(
+        "import sys\nfrom pathlib import Path\nfrom stance import tracking\nfrom stance.predict import _local_model_dir\n"
+        "folder = Path(sys.argv[1])\nif not folder.exists():\n"
+        "    tracking.configure(None)\n    folder = Path(tracking.download_model(tracking.resolve_model_uri(sys.argv[1])))\n"
+        "print(sum(f.stat().st_size for f in _local_model_dir(folder).rglob('*') if f.is_file()) / 1e6)",
+        env, model)), 1)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -37,7 +37,8 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """
     with tempfile.TemporaryDirectory() as tmp:
         out, err = Path(tmp, "out"), Path(tmp, "err")
-        opened = [(os.POSIX_SPAWN_OPEN, fd, str(path), os.O_WRONLY | os.O_CREAT, 0o600) for fd, path in ((1, out), (2, err))]
+        opened = [(os.POSIX_SPAWN_OPEN, fd, str(path), os.O_WRONLY | os.O_CREAT, 0o600)
+                  for fd, path in ((1, out), (2, err))]
         start = time.perf_counter()
         pid = os.posix_spawn(cmd[0], cmd, env, file_actions=opened)
         _, status, usage = os.wait4(pid, 0)  # this child's own rusage
@@ -67,17 +68,18 @@ def train_throwaway(config: str, tmp: Path, env: dict[str, str]) -> str:
                     "cfg = load_config(sys.argv[1])\n"
                     "mlflow.create_experiment(cfg.tracking.experiment, artifact_location=sys.argv[2])\n"
                     "print(cfg.tracking.registered_model)", env, str(ROOT / config), (tmp / "artifacts").as_uri())
-    subprocess.run([sys.executable, "-m", "stance.cli", "train", str(ROOT / config), "--set", f"output_dir={tmp}/outputs"],
-                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "stance.cli", "train", str(ROOT / config),
+                    "--set", f"output_dir={tmp}/outputs"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return f"models:/{name.strip()}/latest"
 
 
 def model_size_mb(model: str, env: dict[str, str]) -> float:
     """Size of the model folder predict loads."""
     return round(float(in_child(
-        "import sys\nfrom pathlib import Path\nfrom stance import tracking\nfrom stance.predict import _local_model_dir\n"
-        "folder = Path(sys.argv[1])\nif not folder.exists():\n"
-        "    tracking.configure(None)\n    folder = Path(tracking.download_model(tracking.resolve_model_uri(sys.argv[1])))\n"
+        "import sys\nfrom pathlib import Path\nfrom stance import tracking\n"
+        "from stance.predict import _local_model_dir\n"
+        "folder = Path(sys.argv[1])\nif not folder.exists():\n    tracking.configure(None)\n"
+        "    folder = Path(tracking.download_model(tracking.resolve_model_uri(sys.argv[1])))\n"
         "print(sum(f.stat().st_size for f in _local_model_dir(folder).rglob('*') if f.is_file()) / 1e6)",
         env, model)), 1)
 

@@ -40,15 +40,15 @@ def tfidf_dir(tmp_path_factory):
 
 
 def test_tfidf_prediction_through_the_library_imports_no_torch(tfidf_dir):
-    found = imported_after(f"from stance import predict\n"
-                           f"print(predict('Deport every criminal alien and build the wall now.', model={str(tfidf_dir)!r}).label)")
+    text = "Deport every criminal alien and build the wall now."
+    found = imported_after(f"from stance import predict\nprint(predict({text!r}, model={str(tfidf_dir)!r}).label)")
     assert found["out"] == "FAVOR"
     assert "torch" not in found["heavy"] and "transformers" not in found["heavy"]
 
 
 def test_tfidf_stance_predict_imports_no_torch(tfidf_dir):
-    found = imported_after(f"from stance.cli import main\n"
-                           f"assert main(['predict', '--json', '--model', {str(tfidf_dir)!r}, 'Build the wall now.']) == 0")
+    argv = ["predict", "--json", "--model", str(tfidf_dir), "Build the wall now."]
+    found = imported_after(f"from stance.cli import main\nassert main({argv!r}) == 0")
     assert json.loads(found["out"])["target"] == TARGET
     assert "torch" not in found["heavy"] and "transformers" not in found["heavy"]
 
@@ -82,7 +82,8 @@ def test_skops_trusts_the_same_types_when_imported_without_torch():
     must be exactly those a plain `import skops.io` builds (which imports torch when it is installed)."""
     lists = ("SKLEARN_ESTIMATOR_TYPE_NAMES", "SKLEARN_INTERNAL_TYPE_NAMES", "SCIPY_UFUNC_TYPE_NAMES",
              "NUMPY_UFUNC_TYPE_NAMES", "NUMPY_DTYPE_TYPE_NAMES", "PRIMITIVE_TYPE_NAMES", "CONTAINER_TYPE_NAMES")
-    dump = f"from skops.io import _trusted_types as t\nprint(json.dumps({{n: sorted(getattr(t, n)) for n in {lists!r}}}))"
+    dump = (f"from skops.io import _trusted_types as t\n"
+            f"print(json.dumps({{n: sorted(getattr(t, n)) for n in {lists!r}}}))")
     ours = imported_after(f"import json\nfrom stance.models.skops_io import import_skops_io\nimport_skops_io()\n{dump}")
     plain = imported_after(f"import json\nimport skops.io\n{dump}")
     assert "torch" not in ours["heavy"]

@@ -11,6 +11,7 @@ array-API helpers take whatever sys.modules holds for torch to be the module.)
 """
 from __future__ import annotations
 
+import importlib
 import sys
 from types import ModuleType
 
@@ -34,6 +35,4 @@ def import_skops_io() -> ModuleType:
             import skops.io  # noqa: F401
         finally:
             sys.meta_path.remove(finder)
-    import skops.io
-
-    return skops.io
+    return importlib.import_module("skops.io")

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/train_budget.py [configs/transformer.yaml] [--set KEY=VALUE ...]
 
 Runs the real CLI in a child process, on a throwaway MLflow store, and prints one JSON line:
-wall seconds, peak resident memory of the child (MB), and the run's train time and metrics.
+wall seconds, peak resident memory of the child (MB), the run's train time, saved model size (MB) and metrics.
 The issue's budget: at most 300 s and under 3 GB on the 2-core CPU machine.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ def main(argv: list[str]) -> dict:
     result = {
         "config": config, "overrides": extra, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "wall_s": round(wall, 1), "peak_rss_mb": round(peak_mb), "train_time_s": round(m["train_time_s"], 1),
-        "train_examples_per_s": round(m["train_examples_per_s"], 1),
+        "train_examples_per_s": round(m["train_examples_per_s"], 1), "model_size_mb": round(m["model_size_mb"], 1),
         **{k: round(v, 4) for k, v in m.items() if k.endswith(("macro_f1", "f_avg")) and not k.startswith("dev")},
     }
     print(json.dumps(result))

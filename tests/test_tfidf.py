@@ -5,7 +5,7 @@ from conftest import TARGET
 from stance.config import TfidfConfig
 from stance.data import DataConfig, load_data
 from stance.models import load
-from stance.models.tfidf import MODEL_FILE, TfidfModel, UnsafeModelError
+from stance.models.tfidf import MODEL_FILE, TfidfModel, UnsafeModelError, load_pipeline
 
 
 @pytest.fixture
@@ -34,13 +34,15 @@ def test_save_load_roundtrip_is_exact_and_pickle_free(fitted, tmp_path):
     assert again.targets == [TARGET]
 
 
-def test_loading_refuses_foreign_types(fitted, tmp_path, monkeypatch):
-    fitted.save(tmp_path / "m")
-    import skops.io as sio
+def test_loading_refuses_foreign_types(tmp_path):
+    import os
 
-    monkeypatch.setattr(sio, "get_untrusted_types", lambda file: ["os.system"])
-    with pytest.raises(UnsafeModelError, match=r"needs types a stance TF-IDF model never contains: \['os.system'\]"):
-        load(tmp_path / "m")
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    sio.dump(FunctionTransformer(os.system), tmp_path / MODEL_FILE)  # a callable no stance model holds
+    with pytest.raises(UnsafeModelError, match=r"needs types a stance TF-IDF model never contains: \[.*'posix.system'"):
+        load_pipeline(tmp_path / MODEL_FILE)
 
 
 def test_grid_search_and_linear_svc(tiny_corpus):
@@ -73,3 +75,15 @@ def test_fast_scoring_path_equals_the_sklearn_pipeline(tiny_corpus, classifier):
     ref = model.pipeline.predict_proba(pd.DataFrame({"text": texts, "target": targets}))
     order = [list(model.pipeline.classes_).index(lab) for lab in model.labels]
     assert np.allclose(ours, ref[:, order], atol=1e-12)
+
+
+def test_capped_vocabulary_is_saved_compactly(tiny_corpus, tmp_path):
+    """max_features left numpy ints in the vocabulary: skops wrote one .npy file per term (2.5x the size)."""
+    import zipfile
+
+    data = load_data(DataConfig(path=str(tiny_corpus)), seed=1)
+    model = TfidfModel(TfidfConfig(max_features=200), data.labels, seed=1)
+    model.fit(data.train, data.dev)
+    model.save(tmp_path / "m")
+    assert len(zipfile.ZipFile(tmp_path / "m" / MODEL_FILE).namelist()) < 20  # schema + a few arrays, not 400
+    assert load(tmp_path / "m").predict(["Deport the criminal aliens and build the wall."], [TARGET]) == ["FAVOR"]

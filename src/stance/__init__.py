@@ -1,4 +1,5 @@
 """stance: label statements FAVOR / AGAINST / NONE toward a policy target, tracked in MLflow."""
+# stance.predict imports no third-party package at import time, so `stance --help` stays fast.
 from .predict import Prediction, load_model, predict
 
 __version__ = "0.1.0"

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .errors import ConfigError  # noqa: F401  (defined there so the CLI can catch it without importing pydantic)
 from .files import require_file
 
 LABELS = ("FAVOR", "AGAINST", "NONE")
@@ -22,10 +23,6 @@ CORPUS_TARGET = (
     "stricter federal immigration enforcement, including federal conditions that "
     "require local governments to cooperate with immigration authorities"
 )
-
-
-class ConfigError(ValueError):
-    """A configuration problem, named precisely (file, key, nearest valid key)."""
 
 
 class _Strict(BaseModel):

@@ -4,15 +4,17 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal, Sequence
 
 from . import models
 from .models.base import StanceModel
+
+if TYPE_CHECKING:  # `import stance` (and so `stance --help`) must not cost pandas
+    import pandas as pd
 
 OnInvalid = Literal["raise", "mark"]
 # C0/C1 control characters other than tab and newlines: noise from PDFs and scrapes, scored as spaces.
@@ -130,10 +132,11 @@ def load_model(model: str, inference: str | None = None) -> StanceModel:
     if "://" not in model and ":/" not in model:
         raise FileNotFoundError(f"model {model!r} is neither an existing path nor an MLflow URI "
                                 f"(models:/NAME/latest, runs:/RUN_ID/model)")
-    from . import tracking
+    with models.gc_paused():  # importing MLflow is most of a cold start too
+        from . import tracking
 
-    store = tracking.configure(None)
-    return _load(tracking.resolve_model_uri(model), inference, store)
+        store = tracking.configure(None)
+        return _load(tracking.resolve_model_uri(model), inference, store)
 
 
 @functools.lru_cache(maxsize=8)
@@ -184,7 +187,8 @@ def _items(texts: object, target: object) -> tuple[list, object, bool]:
     if isinstance(texts, (bytes, bytearray)):
         raise TypeError(f"predict() takes {_ACCEPTED}; got {type(texts).__name__} (decode it first, "
                         f"e.g. data.decode('utf-8'))")
-    if isinstance(texts, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # not imported yet: then `texts` cannot be a pandas object
+    if pd is not None and isinstance(texts, pd.DataFrame):
         if "text" not in texts.columns:
             raise ValueError(f"predict() got a DataFrame without a 'text' column (columns: {list(texts.columns)})")
         if "target" not in texts.columns:
@@ -192,7 +196,7 @@ def _items(texts: object, target: object) -> tuple[list, object, bool]:
         if target is not None:
             raise ValueError("predict() got a DataFrame with a 'target' column and target=; give one of them")
         return texts["text"].tolist(), texts["target"].tolist(), True
-    if isinstance(texts, pd.Series):
+    if pd is not None and isinstance(texts, pd.Series):
         return texts.tolist(), target, False
     if isinstance(texts, Mapping) or not isinstance(texts, Iterable):
         hint = " (for its values: list(d.values()))" if isinstance(texts, Mapping) else ""
@@ -254,6 +258,8 @@ def predict(texts: str | Sequence[str] | pd.Series | pd.DataFrame, model: str | 
 
 def score_frame(model: StanceModel, frame: pd.DataFrame) -> pd.DataFrame:
     """DataFrame in (text[, target]) -> DataFrame out (label + one column per label): the pyfunc contract."""
+    import pandas as pd
+
     if "text" not in frame.columns:
         raise InvalidInputError({0: f"input has no 'text' column (columns: {list(frame.columns)})"}, len(frame))
     preds = predict(frame, model)

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, Literal
 from .files import require_file
 from .models.base import StanceModel
 from .predict import Prediction, predict, resolve_targets
-from .data.readers import DataError
+from .errors import DataError
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -11,17 +11,20 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import mlflow
-import pandas as pd
 import yaml
 
 from . import distributed, store_check
 from .config import Config, flatten
-from .data import StanceData
 from .masking import is_secret_key, mask, mask_tree
 from .store_check import TrackingError  # noqa: F401  (raised here too; callers import it from tracking)
+
+if TYPE_CHECKING:  # annotations only: resolving a model URI for `stance predict` needs neither
+    import pandas as pd
+
+    from .data import StanceData
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 PARAM_MAX = 500  # MLflow's value limit is larger; long values (lists of paths) stay readable in the UI

@@ -13,24 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import DataError  # noqa: F401  (defined there so the CLI can catch it without importing pandas)
 from ..files import require_file
 
 LINE = "_line"  # where a record came from, kept for error messages
 
 csv.field_size_limit(2**31 - 1)
-
-
-class DataError(ValueError):
-    """A problem with input data; the message names file, line and column."""
-
-    def __init__(self, problems: list[str] | str, *, limit: int = 20):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        shown = self.problems[:limit]
-        more = len(self.problems) - len(shown)
-        msg = "\n  ".join(shown) + (f"\n  ... and {more} more problems" if more > 0 else "")
-        if len(self.problems) > 1:
-            msg = f"{len(self.problems)} problems:\n  " + msg
-        super().__init__(msg)
 
 
 def detect_format(path: str | os.PathLike, fmt: str = "auto") -> str:

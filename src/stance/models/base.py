@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # annotations only: importing this module must not cost numpy and pandas
+    import numpy as np
+    import pandas as pd
 
 # Called by long-running fits with (step_name, metrics, step) so tracking stays out of model code.
 LogFn = Callable[[dict[str, float], int], None]

@@ -1,0 +1,126 @@
+"""Cold start: wall time and peak RSS of a one-off `stance predict` (TF-IDF) and of `stance --help`.
+
+    .venv/bin/python benchmarks/cold_start.py [--model URI_OR_DIR] [--runs 5] [--config configs/baseline.yaml]
+
+Each measurement is a fresh child process (`python -m stance.cli ...`), timed from start to exit; peak RSS is
+that child's own (os.wait4). One unmeasured warm-up run first, so the figures are a cold process on a warm
+disk cache (what a user sees on the second call of the day), and the median of --runs runs is reported.
+Without --model it trains --config (default configs/baseline.yaml, what `stance train` users get) into a
+throwaway sqlite store and predicts with models:/NAME/latest from it, resolved through the registry as users do.
+With --model, the current MLFLOW_TRACKING_URI is used. Prints a table and one JSON line.
+Targets (issue 16): one-off TF-IDF predict <= 2.5 s and <= 300 MB; --help <= 0.5 s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = "Sanctuary cities must lose their grants."
+TARGETS = {"predict_wall_s": 2.5, "predict_peak_rss_mb": 300, "help_wall_s": 0.5}
+QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one child process; fails loudly if the command does.
+
+    A child's peak RSS includes this process's pages while it is being started (with MLflow imported here,
+    `stance --help` read 240 MB instead of ~30 MB), hence posix_spawn and no heavy imports in this process.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err = Path(tmp, "out"), Path(tmp, "err")
+        opened = [(os.POSIX_SPAWN_OPEN, fd, str(path), os.O_WRONLY | os.O_CREAT, 0o600)
+                  for fd, path in ((1, out), (2, err))]
+        start = time.perf_counter()
+        pid = os.posix_spawn(cmd[0], cmd, env, file_actions=opened)
+        _, status, usage = os.wait4(pid, 0)  # this child's own rusage
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"{' '.join(cmd)} failed ({os.waitstatus_to_exitcode(status)}): {err.read_text()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024  # Linux reports KiB
+
+
+def median_of(cmd: list[str], env: dict[str, str], runs: int) -> dict:
+    measure(cmd, env)  # warm-up: page cache and .pyc files, not counted
+    walls, rss = zip(*(measure(cmd, env) for _ in range(runs)))
+    return {"wall_s": round(statistics.median(walls), 2), "peak_rss_mb": round(statistics.median(rss)),
+            "wall_s_runs": [round(w, 2) for w in walls], "peak_rss_mb_runs": [round(r) for r in rss]}
+
+
+def in_child(code: str, env: dict[str, str], *args: str) -> str:
+    """Run Python code in a child and return its stdout. MLflow stays out of this process: a child's peak RSS
+    counts the parent's pages too (its pre-exec copy shares them), so the parent must stay small."""
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def train_throwaway(config: str, tmp: Path, env: dict[str, str]) -> str:
+    """Train `config` into a sqlite store under tmp (artifacts too, not ./mlruns); return models:/NAME/latest."""
+    name = in_child("import sys, mlflow\nfrom stance.config import load_config\n"
+                    "cfg = load_config(sys.argv[1])\n"
+                    "mlflow.create_experiment(cfg.tracking.experiment, artifact_location=sys.argv[2])\n"
+                    "print(cfg.tracking.registered_model)", env, str(ROOT / config), (tmp / "artifacts").as_uri())
+    subprocess.run([sys.executable, "-m", "stance.cli", "train", str(ROOT / config),
+                    "--set", f"output_dir={tmp}/outputs"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return f"models:/{name.strip()}/latest"
+
+
+def model_size_mb(model: str, env: dict[str, str]) -> float:
+    """Size of the model folder predict loads."""
+    return round(float(in_child(
+        "import sys\nfrom pathlib import Path\nfrom stance import tracking\n"
+        "from stance.predict import _local_model_dir\n"
+        "folder = Path(sys.argv[1])\nif not folder.exists():\n    tracking.configure(None)\n"
+        "    folder = Path(tracking.download_model(tracking.resolve_model_uri(sys.argv[1])))\n"
+        "print(sum(f.stat().st_size for f in _local_model_dir(folder).rglob('*') if f.is_file()) / 1e6)",
+        env, model)), 1)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="a TF-IDF model: MLflow URI or local folder (default: train one)")
+    ap.add_argument("--config", default="configs/baseline.yaml", help="what to train when --model is not given")
+    ap.add_argument("--runs", type=int, default=5, help="measured runs per command (median reported)")
+    args = ap.parse_args(argv)
+    if args.model and Path(args.model).exists():
+        args.model = str(Path(args.model).resolve())
+    os.chdir(ROOT)  # the children run here (posix_spawn has no cwd)
+    env = {**os.environ, **QUIET}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory(prefix="stance-cold-") as tmp:
+        model = args.model
+        if model is None:
+            env["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/mlflow.db"
+            model = train_throwaway(args.config, Path(tmp), env)
+        cli = [sys.executable, "-m", "stance.cli"]
+        load_before = os.getloadavg()[0]
+        predict = median_of([*cli, "predict", "--model", model, TEXT], env, args.runs)
+        helps = median_of([*cli, "--help"], env, args.runs)
+        size = model_size_mb(model, env)
+    result = {
+        "model": args.model or f"{args.config} trained into a throwaway store ({model})", "model_size_mb": size,
+        "runs": args.runs, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "predict": predict, "help": helps,
+        "met": {"predict_wall_s": predict["wall_s"] <= TARGETS["predict_wall_s"],
+                "predict_peak_rss_mb": predict["peak_rss_mb"] <= TARGETS["predict_peak_rss_mb"],
+                "help_wall_s": helps["wall_s"] <= TARGETS["help_wall_s"]},
+    }
+    print(f"| command | wall s (median of {args.runs}) | peak RSS MB | target |\n|---|---|---|---|")
+    print(f"| stance predict --model {model} \"{TEXT}\" | {predict['wall_s']:.2f} | {predict['peak_rss_mb']} | "
+          f"<= {TARGETS['predict_wall_s']} s, <= {TARGETS['predict_peak_rss_mb']} MB |")
+    print(f"| stance --help | {helps['wall_s']:.2f} | {helps['peak_rss_mb']} | <= {TARGETS['help_wall_s']} s |")
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from .metrics import f1_per_resample
 from .table import markdown
 from .tracking import configure, log_tables
 
@@ -150,17 +151,6 @@ def summarize(runs) -> pd.DataFrame:
     return df[keep]
 
 
-def _f1_per_resample(y: np.ndarray, p: np.ndarray, idx: np.ndarray, k: int, classes: list[int]) -> np.ndarray:
-    """F1 averaged over `classes`, for every bootstrap resample (rows of idx), via batched confusion counts."""
-    codes = (y[idx] * k + p[idx]) + (np.arange(idx.shape[0])[:, None] * k * k)
-    conf = np.bincount(codes.ravel(), minlength=idx.shape[0] * k * k).reshape(idx.shape[0], k, k)
-    tp = conf[:, range(k), range(k)]
-    prec_den, rec_den = conf.sum(axis=1), conf.sum(axis=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(prec_den + rec_den > 0, 2 * tp / (prec_den + rec_den), 0.0)
-    return f1[:, classes].mean(axis=1)
-
-
 def _predictions(run_id: str, eval_set: str) -> pd.DataFrame:
     local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=f"eval/predictions_{eval_set}.csv")
     return pd.read_csv(local)
@@ -190,8 +180,8 @@ def paired_bootstrap(runs_a: list[str], runs_b: list[str], metric: str = "macro_
     k = len(labels)
     idx = np.random.default_rng(seed).integers(0, len(y), size=(n, len(y)))
     full = np.arange(len(y))[None, :]
-    score = lambda preds: np.mean([_f1_per_resample(y, aligned(p), idx, k, classes) for p in preds], axis=0)  # noqa: E731
-    point = lambda preds: float(np.mean([_f1_per_resample(y, aligned(p), full, k, classes)[0] for p in preds]))  # noqa: E731
+    score = lambda preds: np.mean([f1_per_resample(y, aligned(p), idx, k, classes) for p in preds], axis=0)  # noqa: E731
+    point = lambda preds: float(np.mean([f1_per_resample(y, aligned(p), full, k, classes)[0] for p in preds]))  # noqa: E731
     diffs = score(preds_a) - score(preds_b)
     low, high = np.percentile(diffs, [2.5, 97.5])
     return point(preds_a) - point(preds_b), float(low), float(high), len(y)

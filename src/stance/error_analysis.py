@@ -6,9 +6,8 @@ p_<label>), so it serves fresh evaluations and the predictions files earlier run
 from __future__ import annotations
 
 import pandas as pd
-from sklearn.metrics import f1_score
 
-from .metrics import f_avg
+from .metrics import f_avg, macro_f1
 
 # Metadata columns worth slicing by, when the data has them (multi-source data: source, and the labelled
 # pool's origin; the bundled corpus: genre, speaker_role; the real-statement sets: party).
@@ -21,8 +20,7 @@ def group_metrics(preds: pd.DataFrame, column: str, labels: list[str]) -> pd.Dat
     fav_ag = [lab for lab in ("FAVOR", "AGAINST") if lab in labels]
     for value, g in preds.groupby(preds[column].fillna("(missing)").astype(str)):
         rows.append({column: value, "n": len(g), "accuracy": float((g["label"] == g["predicted"]).mean()),
-                     "macro_f1": float(f1_score(g["label"], g["predicted"], labels=labels, average="macro",
-                                                zero_division=0)),
+                     "macro_f1": macro_f1(g["label"], g["predicted"], labels),
                      "f_avg": f_avg(g["label"], g["predicted"], fav_ag),
                      "errors": int((g["label"] != g["predicted"]).sum())})
     return pd.DataFrame(rows).sort_values(["n", column], ascending=[False, True]).reset_index(drop=True)

@@ -21,6 +21,24 @@ class Report:
         return {f"{prefix}_{k}": v for k, v in self.metrics.items()}
 
 
+def macro_f1(y_true, y_pred, labels) -> float:
+    """Macro-F1 over `labels` (names or class indices; a label never seen scores 0): the one definition
+    every score, table, bootstrap and inference-path check uses."""
+    return float(f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0))
+
+
+def f1_per_resample(y: np.ndarray, p: np.ndarray, idx: np.ndarray, k: int, classes: list[int]) -> np.ndarray:
+    """`macro_f1` over `classes` (class indices of k) for every bootstrap resample (the rows of idx) at once,
+    from batched confusion counts: 2,000 resamples in one pass instead of 2,000 sklearn calls."""
+    codes = (y[idx] * k + p[idx]) + (np.arange(idx.shape[0])[:, None] * k * k)
+    conf = np.bincount(codes.ravel(), minlength=idx.shape[0] * k * k).reshape(idx.shape[0], k, k)
+    tp = conf[:, range(k), range(k)]
+    prec_den, rec_den = conf.sum(axis=1), conf.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(prec_den + rec_den > 0, 2 * tp / (prec_den + rec_den), 0.0)
+    return f1[:, classes].mean(axis=1)
+
+
 def f_avg(y_true, y_pred, labels=("FAVOR", "AGAINST")) -> float:
     """SemEval-2016 Task 6 metric: mean F1 of FAVOR and AGAINST (NONE still counts as an error class)."""
     return float(np.mean(f1_score(y_true, y_pred, labels=list(labels), average=None, zero_division=0)))
@@ -31,7 +49,7 @@ def evaluate(y_true, y_pred, labels: list[str], targets=None) -> Report:
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     metrics = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "macro_f1": macro_f1(y_true, y_pred, labels),
         "f_avg": f_avg(y_true, y_pred, [lab for lab in ("FAVOR", "AGAINST") if lab in labels]),
         "n": float(len(y_true)),
     }
@@ -42,7 +60,7 @@ def evaluate(y_true, y_pred, labels: list[str], targets=None) -> Report:
     if targets is not None and len(set(targets)) > 1:
         frame = pd.DataFrame({"t": list(targets), "y": y_true, "p": y_pred})
         per_target = pd.DataFrame([
-            {"target": t, "n": len(g), "macro_f1": f1_score(g["y"], g["p"], labels=labels, average="macro", zero_division=0),
+            {"target": t, "n": len(g), "macro_f1": macro_f1(g["y"], g["p"], labels),
              "f_avg": f_avg(g["y"], g["p"], [lab for lab in ("FAVOR", "AGAINST") if lab in labels])}
             for t, g in frame.groupby("t")])
         # P-Stance's headline number: macro-F1 per target, averaged over targets.

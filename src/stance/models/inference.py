@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
-from sklearn.metrics import f1_score
+from ..metrics import macro_f1
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,8 +71,7 @@ def select(model: "TransformerModel", dev: "pd.DataFrame", tolerance: float) -> 
         start = time.perf_counter()
         pred = model.predict_proba(texts, targets).argmax(axis=1)
         speed[mode] = len(texts) / max(time.perf_counter() - start, 1e-9)
-        f1[mode] = float(f1_score(gold, pred, average="macro", labels=list(range(len(model.labels))),
-                                  zero_division=0))
+        f1[mode] = macro_f1(gold, pred, range(len(model.labels)))
         reference = pred if reference is None else reference
         facts[f"inference_{mode}_dev_macro_f1"] = round(f1[mode], 4)
         facts[f"inference_{mode}_label_agreement"] = round(float(np.mean(pred == reference)), 4)

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import f1_score
+from ..metrics import macro_f1
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import TransformerConfig
@@ -121,8 +121,7 @@ class TransformerModel(StanceModel):
 
         def compute_metrics(p) -> dict[str, float]:
             pred = p.predictions.argmax(-1)
-            return {"macro_f1": float(f1_score(p.label_ids, pred, average="macro",
-                                               labels=list(range(len(self.labels))), zero_division=0))}
+            return {"macro_f1": macro_f1(p.label_ids, pred, range(len(self.labels)))}
 
         out = Path(work_dir or tempfile.mkdtemp(prefix="stance-")) / "checkpoints"
         use_cpu = self.device == "cpu"

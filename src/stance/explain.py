@@ -26,6 +26,7 @@ from typing import Literal, Sequence, TextIO
 import numpy as np
 import pandas as pd
 
+from . import models
 from .models.base import StanceModel
 from .models.calibrated import uncalibrated
 from .predict import InvalidInputError, check_target, check_text, clean_text, resolve_targets
@@ -181,7 +182,7 @@ def explain(texts: str | Sequence[str], model: StanceModel, target: str | Sequen
     if errors:
         raise InvalidInputError(errors, len(items))
     if method == "auto":
-        method = "linear" if model.kind == "tfidf" else "occlusion"
+        method = models.kind(model.kind).explain
     if method not in ("linear", "occlusion"):
         raise ValueError(f"method must be auto, linear or occlusion, got {method!r}")
     out = []

@@ -233,8 +233,7 @@ def predict(texts: str | Sequence[str] | pd.Series | pd.DataFrame, model: str | 
     if isinstance(model, StanceModel):
         m = model
         if inference is not None:
-            if not hasattr(m, "set_inference"):
-                raise ValueError(f"inference={inference!r} applies to transformer models; this is a {m.kind} model")
+            models.check_inference(m.kind, inference, "this", allow_auto=False)
             m.set_inference(inference)
     else:
         m = load_model(str(model), inference)

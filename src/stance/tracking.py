@@ -252,10 +252,10 @@ def _pip_requirements(kind: str) -> list[str]:
     def pin(dist: str) -> str:
         return f"{dist}=={version(dist).split('+')[0]}"
 
-    reqs = [pin(d) for d in ("mlflow", "pandas", "numpy", "scikit-learn", "skops", "pydantic", "pyyaml")]
-    if kind == "transformer":
-        reqs += [pin(d) for d in ("torch", "transformers", "safetensors", "tokenizers")]
-    return reqs
+    from .config import KINDS
+
+    common = ("mlflow", "pandas", "numpy", "scikit-learn", "skops", "pydantic", "pyyaml")
+    return [pin(d) for d in (*common, *KINDS[kind].requirements)]
 
 
 @main_process_only

@@ -10,7 +10,7 @@ import torch
 from conftest import AGAINST, FAVOR, NONE, TARGET, private_store, shrunk_config, tiny_rows, write_jsonl
 from stance import predict
 from stance.models import load
-from stance.models.inference import check_mode
+from stance.models.precision import check_mode
 from stance.train import train
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from stance.metrics import f1_per_resample, macro_f1
+from stance.evaluation.metrics import f1_per_resample, macro_f1
 
 SRC = ROOT / "src" / "stance"
 # MLflow is imported only where it must be: tracking (everything that talks to MLflow), the pyfunc entry and

@@ -49,7 +49,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .config import EvalSetConfig
-    from .evaluation import evaluate_tracked
+    from .evaluate import evaluate_tracked
     from .table import frame_markdown, group_tables_markdown, metrics_table
 
     spec = EvalSetConfig(name=args.name, path=args.data, text_column=args.text_column, label_column=args.label_column,

@@ -16,7 +16,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from .metrics import f1_per_resample
+from .evaluation import bootstrap
 from .table import markdown
 from .tracking import configure, log_tables
 
@@ -81,7 +81,7 @@ class Comparison:
         log_tables(self.error_tables, "errors", run_id=run_id)
 
     def _chart(self, path: Path) -> Path:
-        from .plots import new_figure, save_figure
+        from .evaluation.plots import new_figure, save_figure
 
         col = self.metric
         rows = self.table[self.table[col] != "-"]
@@ -159,32 +159,8 @@ def _predictions(run_id: str, eval_set: str) -> pd.DataFrame:
 def paired_bootstrap(runs_a: list[str], runs_b: list[str], metric: str = "macro_f1", n: int = 2000,
                      seed: int = 0, eval_set: str = "test") -> tuple[float, float, float, int]:
     """Difference of `metric` (macro_f1 or f_avg) between two groups of runs on the same statements."""
-    preds_a = [_predictions(r, eval_set) for r in runs_a]
-    preds_b = [_predictions(r, eval_set) for r in runs_b]
-    key = "where" if "where" in preds_a[0].columns else "text"
-    base = preds_a[0][[key, "label"]]
-    labels = sorted(set(base["label"]).union(*(set(p["predicted"]) for p in preds_a + preds_b)))
-    if metric == "f_avg":
-        classes = [labels.index(c) for c in ("FAVOR", "AGAINST") if c in labels]
-    else:
-        classes = list(range(len(labels)))
-    code = {lab: i for i, lab in enumerate(labels)}
-    y = base["label"].map(code).to_numpy()
-
-    def aligned(df: pd.DataFrame) -> np.ndarray:
-        merged = base[[key]].merge(df[[key, "predicted"]], on=key, how="left")
-        if merged["predicted"].isna().any() or len(merged) != len(base):
-            raise ValueError("the two groups were not evaluated on the same test statements")
-        return merged["predicted"].map(code).to_numpy()
-
-    k = len(labels)
-    idx = np.random.default_rng(seed).integers(0, len(y), size=(n, len(y)))
-    full = np.arange(len(y))[None, :]
-    score = lambda preds: np.mean([f1_per_resample(y, aligned(p), idx, k, classes) for p in preds], axis=0)  # noqa: E731
-    point = lambda preds: float(np.mean([f1_per_resample(y, aligned(p), full, k, classes)[0] for p in preds]))  # noqa: E731
-    diffs = score(preds_a) - score(preds_b)
-    low, high = np.percentile(diffs, [2.5, 97.5])
-    return point(preds_a) - point(preds_b), float(low), float(high), len(y)
+    return bootstrap.paired([_predictions(r, eval_set) for r in runs_a], [_predictions(r, eval_set) for r in runs_b],
+                            metric, n, seed)
 
 
 def compare_runs(experiment: str | None = None, parent_run_id: str | None = None, run_ids: list[str] | None = None,
@@ -215,7 +191,7 @@ def compare_runs(experiment: str | None = None, parent_run_id: str | None = None
 
 def _error_tables(run_ids: dict[str, str], suffix: str) -> dict[str, pd.DataFrame]:
     """Both models' labels side by side on every evaluation set they both logged predictions for."""
-    from .error_analysis import cross_model_tables
+    from .evaluation.error_analysis import cross_model_tables
 
     client = mlflow.MlflowClient()
     logged = [{a.path.rsplit("/", 1)[-1] for a in client.list_artifacts(r, "eval")} for r in run_ids.values()]

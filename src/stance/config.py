@@ -159,7 +159,7 @@ class TfidfConfig(KindConfig):
     # Cross-validated grid over C on train (dev is kept for reporting and calibration).
     grid_C: list[float] | None = None
     cv_folds: int = Field(5, ge=2)
-    # Fitted on the dev split after training and stored with the model (see stance.calibration). On the
+    # Fitted on the dev split after training and stored with the model (see stance.models.calibration). On the
     # bundled corpus Platt (sigmoid) had the lowest test ECE, Brier and NLL; isotonic's zeros blew up NLL.
     calibration: Literal["temperature", "isotonic", "sigmoid", "none"] = "sigmoid"
 

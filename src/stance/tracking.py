@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # annotations only: resolving a model URI for `stance predict
     import pandas as pd
 
     from .data import StanceData
+    from .evaluation.scoring import Evaluation
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 PARAM_MAX = 500  # MLflow's value limit is larger; long values (lists of paths) stay readable in the UI
@@ -238,7 +239,7 @@ def log_tables(tables: dict[str, pd.DataFrame], folder: str, run_id: str | None 
                          run_id=run_id)
 
 
-def log_evaluation(ev: Any, folder: str = "eval") -> None:
+def log_evaluation(ev: Evaluation, folder: str = "eval") -> None:
     """An evaluation's files (plots, CSVs, reports) and its tables."""
     for f in ev.files:
         log_artifact(f, folder)

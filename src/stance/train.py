@@ -13,7 +13,7 @@ import numpy as np
 from . import distributed, interrupt, models, registration, run_lock, tracking
 from .config import Config
 from .data import load_data, load_eval_set
-from .evaluation import evaluate_model
+from .evaluation.scoring import evaluate_model
 from .explain import top_features_table
 from .masking import mask
 from .models.calibrated import calibrate

@@ -13,7 +13,7 @@ from .base import StanceModel
 from .integrity import META_FILE, CorruptModelError, read_meta, verify
 
 if TYPE_CHECKING:
-    from ..calibration import Calibrator
+    from .calibration import Calibrator
     from ..config import Kind
 
 # Files that torch/pickle would unpickle: loading them can run arbitrary code.
@@ -90,7 +90,7 @@ def _load(path: Path, inference: str | None) -> StanceModel:
     verify(path, meta)
     check_inference(meta["kind"], inference, str(path))
     model = model_class(meta["kind"]).load(path, inference=inference)
-    from ..calibration import CALIBRATION_FILE  # numpy: imported once a model is being loaded anyway
+    from .calibration import CALIBRATION_FILE  # numpy: imported once a model is being loaded anyway
 
     if (path / CALIBRATION_FILE).is_file():
         from .calibrated import CalibratedModel
@@ -100,7 +100,7 @@ def _load(path: Path, inference: str | None) -> StanceModel:
 
 
 def _load_calibrator(file: Path) -> Calibrator:
-    from ..calibration import Calibrator
+    from .calibration import Calibrator
 
     try:
         return Calibrator.load(file)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..calibration import CALIBRATION_FILE, Calibrator
+from .calibration import CALIBRATION_FILE, Calibrator
 from .base import LogFn, StanceModel
 
 

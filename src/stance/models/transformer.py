@@ -14,11 +14,11 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from ..metrics import macro_f1
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import TransformerConfig
-from . import inference as paths
+from ..evaluation.metrics import macro_f1
+from . import precision as paths
 from .base import LogFn, StanceModel
 from .integrity import CorruptModelError, read_meta, write_meta
 

@@ -99,7 +99,7 @@ def worker(args: argparse.Namespace) -> None:
             return [r[0]["label"] for r in out]
     else:
         from stance.models import load
-        from stance.predict import predict
+        from stance import predict
 
         model = load(args.model, inference=args.worker)
         model.cfg = model.cfg.model_copy(update={"eval_batch_size": 64})
@@ -205,7 +205,7 @@ def train_plain(train, dev, cfg, epochs: float, work: Path) -> float:
 def tfidf_section(splits, out_dir: Path) -> tuple[dict, Path]:
     from stance.config import load_config
     from stance.models import build
-    from stance.predict import predict
+    from stance import predict
 
     cfg = load_config(ROOT / "configs" / "baseline.yaml", ["eval_sets=[]"])
     model = build(cfg.model, cfg.data.labels, cfg.seed)

@@ -16,7 +16,7 @@ from stance.models import load
 from stance.models.calibrated import CalibratedModel, calibrate
 from stance.models.calibration import Calibrator, fit_temperature
 from stance.models.tfidf import TfidfModel
-from stance.train import train
+from stance.training import train
 
 
 def test_ece_and_brier_on_hand_computed_cases():

@@ -62,7 +62,8 @@ def next_batch(pool: str, model: str, labels_file: str | None, n: int = 50, stra
                experiment: str = EXPERIMENT, track: bool = True) -> Batch:
     """The next `n` statements of `pool` to label (those already in `labels_file` are skipped)."""
     from . import tracking
-    from .predict import load_model, resolve_targets
+    from .model_refs import load_model
+    from .targets import resolve_targets
 
     if out is not None:
         _batch_format(Path(out))
@@ -225,7 +226,8 @@ def session_items(pool: str, labels_file: str, annotator: str, *, batch: str | N
     version = None
     if model and ids:
         from . import tracking
-        from .predict import load_model, resolve_targets
+        from .model_refs import load_model
+        from .targets import resolve_targets
 
         m = load_model(model)
         texts = pool_df.loc[ids, "text"].tolist()

@@ -18,7 +18,7 @@ def _train(args: argparse.Namespace) -> int:
     from .config import load_config
     from .distributed import is_main_process
     from .table import metrics_table
-    from .train import train
+    from .training import train
 
     cfg = load_config(args.config, args.set)
     try:
@@ -84,7 +84,7 @@ def _explain(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .explain import explain, render_html, render_terminal, use_color
-    from .predict import load_model
+    from .model_refs import load_model
 
     if not args.texts:
         raise SystemExit("stance explain: give one or more statements to explain")
@@ -99,7 +99,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .predict import load_model
+    from .model_refs import load_model
     from .predict_io import (InputRecord, PredictionWriter, check_output, input_size, iter_input_records,
                              score_stream)
 

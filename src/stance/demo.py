@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 from .config import load_config
-from .predict import predict
+from .prediction import predict
 from .table import metrics_table
-from .train import train
+from .training import train
 
 
 def run_demo(configs: list[str], examples: str, overrides: list[str] | None = None) -> None:

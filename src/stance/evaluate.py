@@ -37,7 +37,7 @@ def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: 
     With two or more models the runs are children of one comparison run, which logs the items any
     model got wrong (every model's label and scores), the items they disagree on, and per-group metrics.
     """
-    from .predict import load_model
+    from .model_refs import load_model
 
     refs = [model_refs] if isinstance(model_refs, str) else list(model_refs)
     loaded, frames, taken = {}, {}, set()

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import distributed, tracking
 from .config import Config, ConfigError, load_config, read_utf8, yaml_problem
-from .train import TrainResult, say, train
+from .training import TrainResult, say, train
 
 
 class ExperimentSpec(BaseModel):

@@ -29,7 +29,8 @@ import pandas as pd
 from . import models
 from .models.base import StanceModel
 from .models.calibrated import uncalibrated
-from .predict import InvalidInputError, check_target, check_text, clean_text, resolve_targets
+from .inputs import InvalidInputError, check_text, clean_text
+from .targets import check_target, resolve_targets
 
 Method = Literal["auto", "linear", "occlusion"]
 _WORD = re.compile(r"\S+")

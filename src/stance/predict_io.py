@@ -19,7 +19,8 @@ from typing import Callable, Iterable, Iterator, Literal
 
 from .files import require_file
 from .models.base import StanceModel
-from .predict import Prediction, predict, resolve_targets
+from .prediction import Prediction, predict
+from .targets import resolve_targets
 from .errors import DataError
 
 

@@ -84,3 +84,13 @@ def coverage_png(table: pd.DataFrame, path: Path, title: str) -> Path:
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
     return save_figure(fig, path)
+
+
+def comparison_png(labels: list[str], means: list[float], stds: list[float], xlabel: str, path: Path) -> Path:
+    """One bar per compared group, with its spread over seeds."""
+    fig, ax = new_figure((7, 0.5 + 0.45 * max(len(labels), 1)))
+    ax.barh(labels, means, xerr=stds, color="#4c78a8", capsize=3)
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    return save_figure(fig, path)

@@ -17,7 +17,7 @@ from .evaluation.scoring import evaluate_model
 from .explain import top_features_table
 from .masking import mask
 from .models.calibrated import calibrate
-from .predict import score_frame
+from .pyfunc_frame import score_frame
 from .run_summary import describe_run
 from .table import headline_metrics
 

@@ -338,7 +338,7 @@ def targets(r: dict) -> list[dict]:
 def main(args: argparse.Namespace) -> dict:
     import pandas as pd
 
-    from stance.models import inference
+    from stance.models import precision
 
     t0 = time.perf_counter()
     result: dict = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "machine": machine()}
@@ -365,7 +365,7 @@ def main(args: argparse.Namespace) -> dict:
         model_dir = tmp / "model"
         # The training-time choice, as `stance train` makes it: fastest path within tolerance on dev.
         say("choosing the inference path on dev")
-        facts = inference.select(model, splits["dev"].head(args.select_rows), model.cfg.inference_tolerance)
+        facts = precision.select(model, splits["dev"].head(args.select_rows), model.cfg.inference_tolerance)
         model.save(model_dir)
         del model
         test = splits["test"].head(args.test_rows)

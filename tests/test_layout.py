@@ -97,6 +97,13 @@ def test_no_public_name_of_the_package_shadows_a_module():
     assert all(callable(getattr(stance, n)) for n in ("predict", "train", "load_model"))
 
 
+def test_no_function_is_longer_than_sixty_lines():
+    """Longer ones read better as named steps (build_parser, TransformerModel.fit, training._train, ... were split)."""
+    long = [f"{_rel(p)}:{n.name} ({n.end_lineno - n.lineno + 1} lines)" for p in _modules() for n in ast.walk(_tree(p))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 60]
+    assert long == [], f"functions over 60 lines: {long}"
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_batched_bootstrap_f1_equals_macro_f1_per_resample(seed):
     rng = np.random.default_rng(seed)

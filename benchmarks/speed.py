@@ -99,7 +99,7 @@ def worker(args: argparse.Namespace) -> None:
             return [r[0]["label"] for r in out]
     else:
         from stance.models import load
-        from stance.predict import predict
+        from stance import predict
 
         model = load(args.model, inference=args.worker)
         model.cfg = model.cfg.model_copy(update={"eval_batch_size": 64})
@@ -205,7 +205,7 @@ def train_plain(train, dev, cfg, epochs: float, work: Path) -> float:
 def tfidf_section(splits, out_dir: Path) -> tuple[dict, Path]:
     from stance.config import load_config
     from stance.models import build
-    from stance.predict import predict
+    from stance import predict
 
     cfg = load_config(ROOT / "configs" / "baseline.yaml", ["eval_sets=[]"])
     model = build(cfg.model, cfg.data.labels, cfg.seed)
@@ -338,7 +338,7 @@ def targets(r: dict) -> list[dict]:
 def main(args: argparse.Namespace) -> dict:
     import pandas as pd
 
-    from stance.models import inference
+    from stance.models import precision
 
     t0 = time.perf_counter()
     result: dict = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "machine": machine()}
@@ -365,7 +365,7 @@ def main(args: argparse.Namespace) -> dict:
         model_dir = tmp / "model"
         # The training-time choice, as `stance train` makes it: fastest path within tolerance on dev.
         say("choosing the inference path on dev")
-        facts = inference.select(model, splits["dev"].head(args.select_rows), model.cfg.inference_tolerance)
+        facts = precision.select(model, splits["dev"].head(args.select_rows), model.cfg.inference_tolerance)
         model.save(model_dir)
         del model
         test = splits["test"].head(args.test_rows)

@@ -98,7 +98,7 @@ def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.chdir(tmp_path)  # artifacts (./mlruns) and outputs/ land in tmp_path
     mlflow.set_tracking_uri(uri)
-    from stance.predict import load_model
+    from stance import load_model
 
     load_model.cache_clear()
     yield uri
@@ -142,7 +142,7 @@ def private_store(tmp: Path):
 def registered_transformer(tmp_path_factory):
     """One tiny fine-tune registered as `stance-transformer` in a private store (its own sqlite file and
     artifact root), shared by the serving and Spark tests. Returns (tracking uri, TrainResult)."""
-    from stance.train import train
+    from stance.training import train
 
     tmp = tmp_path_factory.mktemp("registered")
     corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())

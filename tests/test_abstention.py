@@ -12,7 +12,7 @@ from conftest import TARGET
 from stance import predict
 from stance.cli import main
 from stance.config import TfidfConfig
-from stance.coverage import coverage_table
+from stance.evaluation.coverage import coverage_table
 from stance.data import DataConfig, load_data
 from stance.models.calibrated import calibrate
 from stance.models.tfidf import TfidfModel

@@ -9,11 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import TARGET, tiny_rows, write_jsonl
+from stance import predict
 from stance.cli import main
 from stance.config import TfidfConfig
 from stance.data import DataConfig, load_data
 from stance.models.tfidf import TfidfModel
-from stance.predict import InvalidInputError, check_text, predict
+from stance.inputs import InvalidInputError, check_text
 from stance.predict_io import iter_input_records
 from stance.data.readers import DataError, read_records
 

@@ -9,13 +9,14 @@ import pytest
 
 from conftest import ROOT, TARGET, shrunk_config
 from stance import predict
-from stance.calibration import Calibrator, brier, ece, fit_temperature, nll
 from stance.config import TfidfConfig, load_config
 from stance.data import DataConfig, load_data
+from stance.evaluation.calibration import brier, ece, nll
 from stance.models import load
 from stance.models.calibrated import CalibratedModel, calibrate
+from stance.models.calibration import Calibrator, fit_temperature
 from stance.models.tfidf import TfidfModel
-from stance.train import train
+from stance.training import train
 
 
 def test_ece_and_brier_on_hand_computed_cases():

@@ -177,9 +177,9 @@ STAND_INS = {"models:/stance-transformer/latest": "models:/stance-tfidf/latest"}
 @pytest.fixture(scope="module")
 def tiny_store(tmp_path_factory):
     """The demo's situation in miniature: a registered TF-IDF model in a private store; statements.jsonl."""
-    from stance.train import train
+    from stance.training import train
 
-    from stance.predict import load_model
+    from stance import load_model
 
     tmp = tmp_path_factory.mktemp("docs")
     corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())

@@ -7,7 +7,7 @@ from conftest import tiny_rows, write_jsonl
 from stance.cli import main
 from stance.config import TfidfConfig
 from stance.data import DataConfig, load_data
-from stance.error_analysis import cross_model_tables, group_metrics
+from stance.evaluation.error_analysis import cross_model_tables, group_metrics
 from stance.models.tfidf import TfidfModel
 
 LABELS = ["FAVOR", "AGAINST", "NONE"]

@@ -46,7 +46,7 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     result = run_experiment(exp, compare=False)
     # A second group on the same test set: the same baseline with a far weaker C.
     from conftest import shrunk_config
-    from stance.train import train
+    from stance.training import train
 
     weak = train(shrunk_config("baseline.yaml", tiny_corpus, C=0.0001, class_weight=None,
                                extra=("tracking.experiment=stance-cmp", "tracking.tags={model_kind: tfidf-weak}")))
@@ -54,10 +54,12 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     table = report.table.set_index("model")
     assert set(table.index) == {"tfidf", "tfidf-weak"}
     assert table.loc["tfidf", "seeds"] == "1,2"
-    assert " ± " in table.loc["tfidf", "test_macro_f1"]
     runs = [c.run_id for c in result.children]
     metrics = [mlflow.get_run(r).data.metrics["test_macro_f1"] for r in runs]
-    assert float(table.loc["tfidf", "test_macro_f1"].split(" ± ")[0]) == round(sum(metrics) / 2, 3)
+    # Numbers in the table; "mean ± std" only where it is printed.
+    assert table.loc["tfidf", "test_macro_f1"] == __import__("pytest").approx(sum(metrics) / 2)
+    shown = report.formatted().set_index("model").loc["tfidf", "test_macro_f1"]
+    assert shown == f"{sum(metrics) / 2:.3f} ± {__import__('numpy').std(metrics):.3f}"
     # The bootstrap's point estimate is the logged metric difference.
     diff, low, high, n = paired_bootstrap(runs, [weak.run_id], "macro_f1", n=500)
     weak_f1 = mlflow.get_run(weak.run_id).data.metrics["test_macro_f1"]

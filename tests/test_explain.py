@@ -14,8 +14,8 @@ from stance.data import DataConfig, load_data
 from stance.explain import explain, render_html, render_terminal, use_color
 from stance.models.calibrated import calibrate
 from stance.models.tfidf import TfidfModel
-from stance.predict import InvalidInputError
-from stance.train import train
+from stance.inputs import InvalidInputError
+from stance.training import train
 
 
 @pytest.fixture

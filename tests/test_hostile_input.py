@@ -330,7 +330,7 @@ def test_a_folder_above_models_is_refused_listing_them(fitted, tmp_path, monkeyp
 
 
 def test_an_mlflow_model_folder_must_hold_exactly_one_stance_model(fitted, tmp_path, capsys):
-    from stance.predict import load_model
+    from stance import load_model
 
     mlflow_dir = tmp_path / "mlflow-model"
     (mlflow_dir / "artifacts").mkdir(parents=True)

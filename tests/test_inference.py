@@ -10,8 +10,8 @@ import torch
 from conftest import AGAINST, FAVOR, NONE, TARGET, private_store, shrunk_config, tiny_rows, write_jsonl
 from stance import predict
 from stance.models import load
-from stance.models.inference import check_mode
-from stance.train import train
+from stance.models.precision import check_mode
+from stance.training import train
 
 pytestmark = pytest.mark.slow
 TINY = dict(epochs=2, batch_size=8, max_length=48, early_stopping_patience=None)

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import shrunk_config
 from stance.masking import is_secret_key, mask, mask_tree
-from stance.train import train
+from stance.training import train
 
 
 @pytest.mark.parametrize("value, shown", [

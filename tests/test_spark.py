@@ -46,7 +46,7 @@ def test_spark_udf_labels_equal_stance_predict(spark, registered_transformer, mo
     from pyspark.sql import functions as F
 
     from stance import predict
-    from stance.predict import load_model
+    from stance import load_model
 
     uri, _ = registered_transformer
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)

@@ -6,7 +6,7 @@ import pytest
 from conftest import TARGET, shrunk_config
 from stance import predict
 from stance.models import load
-from stance.train import train
+from stance.training import train
 
 pytestmark = pytest.mark.slow
 TINY = dict(epochs=1, batch_size=8, max_length=48, early_stopping_patience=None)

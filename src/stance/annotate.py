@@ -62,7 +62,8 @@ def next_batch(pool: str, model: str, labels_file: str | None, n: int = 50, stra
                experiment: str = EXPERIMENT, track: bool = True) -> Batch:
     """The next `n` statements of `pool` to label (those already in `labels_file` are skipped)."""
     from . import tracking
-    from .predict import load_model, resolve_targets
+    from .model_refs import load_model
+    from .targets import resolve_targets
 
     if out is not None:
         _batch_format(Path(out))
@@ -126,23 +127,9 @@ class ImportResult:
     run_id: str | None
 
 
-def import_batch(batch: str, labels_file: str, annotator: str, labels: list[str] = list(LABELS),
-                 pool: str | None = None, experiment: str = EXPERIMENT, track: bool = True) -> ImportResult:
-    """Append the answers of a filled batch (CSV/JSONL with id, label[, confidence]) to `labels_file`.
-
-    Every bad row is named (line, id) and nothing is written unless all rows are good: an unknown id
-    (not in the batch's pool), a label outside the label set, a bad confidence, the same id twice with
-    different labels, or an id this annotator already labelled differently in the log.
-    """
-    from . import tracking
-
-    path = Path(batch)
-    _batch_format(path)
-    records = read_records(path)
-    known = set(read_pool(pool)["id"]) if pool else None
-    lookup = {lab.casefold(): lab for lab in labels}
-    previous = {a.id: a for a in read_answers(labels_file, labels) if a.annotator == annotator} \
-        if Path(labels_file).is_file() and Path(labels_file).stat().st_size else {}
+def _check_batch(records: list[dict], path: Path, pool: str | None, known: set | None, lookup: dict[str, str],
+                 labels: list[str], previous: dict, annotator: str) -> tuple[list[str], list[tuple], int, int]:
+    """(problems, answers to add as (id, label, confidence), blank rows, rows already in the log) of a filled batch."""
     problems, seen, todo, blank, unchanged = [], {}, [], 0, 0
     for r in records:
         where = f"{path} line {r[LINE]}"
@@ -182,6 +169,27 @@ def import_batch(batch: str, labels_file: str, annotator: str, labels: list[str]
             unchanged += 1
             continue
         todo.append((rid, label, conf_i))
+    return problems, todo, blank, unchanged
+
+
+def import_batch(batch: str, labels_file: str, annotator: str, labels: list[str] = list(LABELS),
+                 pool: str | None = None, experiment: str = EXPERIMENT, track: bool = True) -> ImportResult:
+    """Append the answers of a filled batch (CSV/JSONL with id, label[, confidence]) to `labels_file`.
+
+    Every bad row is named (line, id) and nothing is written unless all rows are good: an unknown id
+    (not in the batch's pool), a label outside the label set, a bad confidence, the same id twice with
+    different labels, or an id this annotator already labelled differently in the log.
+    """
+    from . import tracking
+
+    path = Path(batch)
+    _batch_format(path)
+    records = read_records(path)
+    known = set(read_pool(pool)["id"]) if pool else None
+    lookup = {lab.casefold(): lab for lab in labels}
+    previous = {a.id: a for a in read_answers(labels_file, labels) if a.annotator == annotator} \
+        if Path(labels_file).is_file() and Path(labels_file).stat().st_size else {}
+    problems, todo, blank, unchanged = _check_batch(records, path, pool, known, lookup, labels, previous, annotator)
     if problems:
         raise DataError(problems)
     log = LabelLog(labels_file, annotator, model_version=None)
@@ -225,7 +233,8 @@ def session_items(pool: str, labels_file: str, annotator: str, *, batch: str | N
     version = None
     if model and ids:
         from . import tracking
-        from .predict import load_model, resolve_targets
+        from .model_refs import load_model
+        from .targets import resolve_targets
 
         m = load_model(model)
         texts = pool_df.loc[ids, "text"].tolist()

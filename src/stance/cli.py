@@ -18,7 +18,7 @@ def _train(args: argparse.Namespace) -> int:
     from .config import load_config
     from .distributed import is_main_process
     from .table import metrics_table
-    from .train import train
+    from .training import train
 
     cfg = load_config(args.config, args.set)
     try:
@@ -40,7 +40,7 @@ def _train(args: argparse.Namespace) -> int:
             print(f"calibration on {prefix} ({cfg.model.calibration}, fitted on dev): ECE {m[f'{prefix}_ece_uncalibrated']:.3f}"
                   f" -> {m[f'{prefix}_ece']:.3f}, Brier {m[f'{prefix}_brier_uncalibrated']:.3f} -> {m[f'{prefix}_brier']:.3f}")
     print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {mask(result.tracking_uri)}")
-    print(f"model: {result.registered or result.model_uri or result.model_dir}"
+    print(f"model: {result.model_ref}"
           + (f" (not registered: {result.not_registered})" if result.not_registered else ""))
     return 0
 
@@ -49,7 +49,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .config import EvalSetConfig
-    from .evaluation import evaluate_tracked
+    from .evaluate import evaluate_tracked
     from .table import frame_markdown, group_tables_markdown, metrics_table
 
     spec = EvalSetConfig(name=args.name, path=args.data, text_column=args.text_column, label_column=args.label_column,
@@ -84,7 +84,7 @@ def _explain(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .explain import explain, render_html, render_terminal, use_color
-    from .predict import load_model
+    from .model_refs import load_model
 
     if not args.texts:
         raise SystemExit("stance explain: give one or more statements to explain")
@@ -99,7 +99,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .predict import load_model
+    from .model_refs import load_model
     from .predict_io import (InputRecord, PredictionWriter, check_output, input_size, iter_input_records,
                              score_stream)
 
@@ -338,12 +338,7 @@ class _Subcommands(argparse._SubParsersAction):
         return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.",
-                                parents=[_debug_option()])
-    p.register("action", "parsers", _Subcommands)
-    sub = p.add_subparsers(dest="command", required=True)
-
+def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train a model from a YAML config and track it in MLflow")
     t.add_argument("config", help="configs/<name>.yaml")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -352,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue an interrupted run (same config) from its latest checkpoint, in the same MLflow run")
     t.set_defaults(fn=_train)
 
+
+def _add_evaluate(sub) -> None:
     e = sub.add_parser("evaluate", help="score a tracked model on a labelled file")
     e.add_argument("--model", required=True, action="append",
                    help="models:/NAME/latest, runs:/RUN_ID/model or a local path; repeat it to compare models on "
@@ -366,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--experiment", default="stance-evaluate", help="MLflow experiment for the evaluation run")
     e.set_defaults(fn=_evaluate)
 
+
+def _add_predict(sub) -> None:
     r = sub.add_parser("predict", help="label statements: aligned lines on a terminal; JSON lines (text, target, "
                                        "label, scores) when piped or with --json")
     r.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
@@ -390,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("texts", nargs="*", help="statements to label")
     r.set_defaults(fn=_predict)
 
+
+def _add_explain(sub) -> None:
     xp = sub.add_parser("explain", help="which words made the model choose its label (terminal colors, --html)")
     xp.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
     xp.add_argument("--target", default=None, help="stance target (default: the model's training target)")
@@ -402,12 +403,16 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("texts", nargs="*", help="statements to explain")
     xp.set_defaults(fn=_explain)
 
+
+def _add_experiment(sub) -> None:
     x = sub.add_parser("experiment", help="run an experiment file (configs x seeds) as nested MLflow runs")
     x.add_argument("file", help="experiments/<name>.yaml")
     x.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override every config")
     x.add_argument("--no-compare", action="store_true", help="skip the comparison table at the end")
     x.set_defaults(fn=_experiment)
 
+
+def _add_compare(sub) -> None:
     c = sub.add_parser("compare", help="side-by-side table of tracked runs (mean ± std over seeds, bootstrap CI)")
     src = c.add_mutually_exclusive_group(required=True)
     src.add_argument("--experiment", help="an MLflow experiment name")
@@ -418,12 +423,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="outputs/compare", help="folder for comparison.md/.json/.png")
     c.set_defaults(fn=_compare)
 
+
+def _add_demo(sub) -> None:
     d = sub.add_parser("demo", help="train several configs and print them side by side with the case studies")
     d.add_argument("configs", nargs="+")
     d.add_argument("--examples", default="data/case_studies.jsonl")
     d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     d.set_defaults(fn=_demo)
 
+
+def _add_ui(sub) -> None:
     u = sub.add_parser("ui", help="the MLflow UI over the tracking store (127.0.0.1 unless --host says otherwise), "
                                   "with direct links to the training runs and the comparison")
     u.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
@@ -432,6 +441,21 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--experiment", default=None,
                    help="link this experiment's runs (default: the experiment of the latest training run)")
     u.set_defaults(fn=_ui)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.",
+                                parents=[_debug_option()])
+    p.register("action", "parsers", _Subcommands)
+    sub = p.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_evaluate(sub)
+    _add_predict(sub)
+    _add_explain(sub)
+    _add_experiment(sub)
+    _add_compare(sub)
+    _add_demo(sub)
+    _add_ui(sub)
     _add_annotate(sub)
     return p
 

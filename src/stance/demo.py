@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 from .config import load_config
-from .predict import predict
+from .prediction import predict
 from .table import metrics_table
-from .train import train
+from .training import train
 
 
 def run_demo(configs: list[str], examples: str, overrides: list[str] | None = None) -> None:
@@ -27,7 +27,7 @@ def run_demo(configs: list[str], examples: str, overrides: list[str] | None = No
     for case in cases:
         print(f"{case['speaker']} (gold {case['label']}): \"{case['text']}\"")
         for kind, r in results.items():
-            p = predict(case["text"], model=r.registered or r.model_uri or str(r.model_dir))
+            p = predict(case["text"], model=r.model_ref)
             scores = " ".join(f"{k}={v:.2f}" for k, v in p.scores.items())
             print(f"    {kind:<12} {p.label:<8} {scores}")
     print("\nRuns: " + ", ".join(f"{k} {r.run_id}" for k, r in results.items()))

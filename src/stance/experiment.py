@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import distributed, tracking
 from .config import Config, ConfigError, load_config, read_utf8, yaml_problem
-from .train import TrainResult, say, train
+from .console import say
+from .training import TrainResult, train
 
 
 class ExperimentSpec(BaseModel):

@@ -26,9 +26,11 @@ from typing import Literal, Sequence, TextIO
 import numpy as np
 import pandas as pd
 
+from . import models
 from .models.base import StanceModel
 from .models.calibrated import uncalibrated
-from .predict import InvalidInputError, check_target, check_text, clean_text, resolve_targets
+from .inputs import InvalidInputError, check_text, clean_text
+from .targets import check_target, resolve_targets
 
 Method = Literal["auto", "linear", "occlusion"]
 _WORD = re.compile(r"\S+")
@@ -105,14 +107,22 @@ def _linear(model: StanceModel, text: str, target: str, label: str, top: int) ->
     contrib[x.indices] = x.data * w[x.indices]
     spans = _segments(text)
     word_scores = np.zeros(len(spans))
-    named: list[tuple[str, float]] = []
+    named = _word_ngrams(features, contrib, text, spans, word_scores)
+    named += _char_ngrams(features, contrib, text, spans, word_scores)
+    other = float(contrib[features.output_indices_["target"]].sum()) + _bias(pipe.named_steps["clf"], classes, label)
+    named.sort(key=lambda f: -abs(f[1]))
+    return word_scores.tolist(), named[:top], other
 
+
+def _word_ngrams(features, contrib: np.ndarray, text: str, spans: list[tuple[int, int]],
+                 word_scores: np.ndarray) -> list[tuple[str, float]]:
+    """Word n-grams, found with the vectorizer's own token pattern and preprocessing (with positions); each
+    n-gram's contribution is shared by the words it spans (added to word_scores). Returns the n-grams."""
     starts = [a for a, _ in spans]
 
     def owner(pos: int) -> int:  # the word holding character `pos` (tokens never span whitespace)
         return bisect.bisect_right(starts, pos) - 1
 
-    # Word n-grams: the vectorizer's own token pattern and preprocessing, with positions.
     vec = features.named_transformers_["word"]
     off = features.output_indices_["word"].start
     prep = vec.build_preprocessor()
@@ -122,6 +132,7 @@ def _linear(model: StanceModel, text: str, target: str, label: str, top: int) ->
     for n in range(lo, hi + 1):
         for i in range(len(toks) - n + 1):
             grams.setdefault(" ".join(t for t, _ in toks[i:i + n]), []).append([o for _, o in toks[i:i + n]])
+    named = []
     for gram, places in grams.items():
         j = vec.vocabulary_.get(gram)
         if j is None or contrib[off + j] == 0:
@@ -132,12 +143,18 @@ def _linear(model: StanceModel, text: str, target: str, label: str, top: int) ->
         for p in places:
             for o in p:
                 word_scores[o] += share
-    # Character n-grams (char_wb works within whitespace-separated words): shared by occurrence.
+    return named
+
+
+def _char_ngrams(features, contrib: np.ndarray, text: str, spans: list[tuple[int, int]],
+                 word_scores: np.ndarray) -> list[tuple[str, float]]:
+    """Character n-grams (char_wb works within whitespace-separated words): shared by occurrence."""
     vec = features.named_transformers_["char"]
     off = features.output_indices_["char"].start
     analyze = vec.build_analyzer()
     per_word = [Counter(analyze(text[a:b])) for a, b in spans]
     totals = sum(per_word, Counter())
+    named = []
     for gram, count in totals.items():
         j = vec.vocabulary_.get(gram)
         if j is None or contrib[off + j] == 0:
@@ -147,16 +164,15 @@ def _linear(model: StanceModel, text: str, target: str, label: str, top: int) ->
         for i, c in enumerate(per_word):
             if gram in c:
                 word_scores[i] += value * c[gram] / count
-    t = features.output_indices_["target"]
-    clf = pipe.named_steps["clf"]
+    return named
+
+
+def _bias(clf, classes: list[str], label: str) -> float:
+    """The label's intercept relative to the mean intercept (0 when the classifier has no per-class intercepts)."""
     intercept = np.asarray(getattr(clf, "intercept_", np.zeros(len(classes))))
     if intercept.shape[0] == len(classes):
-        bias = float(intercept[classes.index(label)] - intercept.mean())
-    else:
-        bias = 0.0
-    other = float(contrib[t].sum()) + bias
-    named.sort(key=lambda f: -abs(f[1]))
-    return word_scores.tolist(), named[:top], other
+        return float(intercept[classes.index(label)] - intercept.mean())
+    return 0.0
 
 
 # ------------------------------------------------------------------ occlusion (any model)
@@ -181,7 +197,7 @@ def explain(texts: str | Sequence[str], model: StanceModel, target: str | Sequen
     if errors:
         raise InvalidInputError(errors, len(items))
     if method == "auto":
-        method = "linear" if model.kind == "tfidf" else "occlusion"
+        method = models.kind(model.kind).explain
     if method not in ("linear", "occlusion"):
         raise ValueError(f"method must be auto, linear or occlusion, got {method!r}")
     out = []
@@ -264,13 +280,3 @@ def render_html(explanations: Sequence[Explanation], title: str = "stance explai
                      f"<table>{rows}</table></section>")
     parts.append("</body></html>")
     return "\n".join(parts)
-
-
-def top_features_table(model: StanceModel, k: int = 25) -> pd.DataFrame | None:
-    """Per class, the TF-IDF features with the largest coefficients (None for models without them)."""
-    top = getattr(model, "top_features", None)
-    if top is None:
-        return None
-    rows = [{"label": label, "rank": i + 1, "feature": name, "coefficient": coef}
-            for label, feats in top(k).items() for i, (name, coef) in enumerate(feats)]
-    return pd.DataFrame(rows) if rows else None

@@ -17,14 +17,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
+from .data.readers import detect_format
+from .errors import DataError
 from .files import require_file
 from .models.base import StanceModel
-from .predict import Prediction, predict, resolve_targets
-from .errors import DataError
+from .prediction import Prediction, predict
+from .targets import resolve_targets
 
-
-PARQUET_SUFFIXES = (".parquet", ".pq")
 PARQUET_BATCH_ROWS = 1000  # rows decoded at a time: Parquet input is never read whole
+STREAM_FORMATS = ("jsonl", "csv", "parquet")  # read and written in chunks
+
+
+def stream_format(path: str | None) -> str | None:
+    """jsonl, csv or parquet by the readers' suffix rules (stdin and stdout: JSON lines); None for anything else."""
+    if path in (None, "-"):
+        return "jsonl"
+    try:
+        fmt = detect_format(path)
+    except DataError:
+        return None
+    return fmt if fmt in STREAM_FORMATS else None
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,8 @@ def _undecodable(text: str) -> str | None:
 
 
 def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
-    if path == "-" or path.endswith((".jsonl", ".ndjson", ".json")):
+    fmt = stream_format(path)
+    if fmt == "jsonl":
         if path != "-":
             require_file(path, "input file", DataError)
         with contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8",
@@ -63,7 +76,7 @@ def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
                     yield InputRecord(n, None, f"expected a JSON object with a {field!r} field")
                     continue
                 yield InputRecord(n, obj[field])
-    elif path.endswith(".csv"):
+    elif fmt == "csv":
         require_file(path, "input file", DataError)
         with open(path, encoding="utf-8-sig", newline="", errors="surrogateescape") as f:
             reader = csv.DictReader(f)
@@ -78,7 +91,7 @@ def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
                 else:
                     yield InputRecord(start, row[field])
                 start = reader.line_num + 1
-    elif path.endswith(PARQUET_SUFFIXES):
+    elif fmt == "parquet":
         yield from _iter_parquet(path, field)
     else:
         raise DataError(f"{path}: --input must be .jsonl, .csv, .parquet or - (stdin)")
@@ -109,7 +122,7 @@ def _iter_parquet(path: str, field: str) -> Iterator[InputRecord]:
 
 def input_size(path: str | None) -> int | None:
     """Number of statements when the file says so cheaply (Parquet metadata); None otherwise."""
-    if path and path.endswith(PARQUET_SUFFIXES):
+    if path and stream_format(path) == "parquet":
         return _open_parquet(path).metadata.num_rows
     return None
 
@@ -118,7 +131,7 @@ def location(path: str | None, rec: InputRecord, position: int) -> str:
     """Where a record came from, for messages: 'line 7', 'row 7' (Parquet) or 'argument 2'."""
     if rec.line == 0:
         return f"argument {position}"
-    return f"{'row' if path and path.endswith(PARQUET_SUFFIXES) else 'line'} {rec.line}"
+    return f"{'row' if path and stream_format(path) == 'parquet' else 'line'} {rec.line}"
 
 
 def predict_records(records: Iterable[InputRecord], model: StanceModel, target: str | None = None,
@@ -167,9 +180,7 @@ class PredictionWriter:
 
     def __init__(self, path: str | None, labels: list[str], chunk_size: int = 1000):
         self.path, self.labels, self.chunk_size = path, list(labels), chunk_size
-        self.format = ("jsonl" if path in (None, "-") or path.endswith((".jsonl", ".ndjson", ".json"))
-                       else "csv" if path.endswith(".csv") else "parquet" if path.endswith(PARQUET_SUFFIXES)
-                       else None)
+        self.format = stream_format(path)
         if self.format is None:
             raise DataError(f"{path}: --output must be .jsonl, .csv or .parquet")
         self.columns = ["line", "text", "target", "label", *self.labels, "abstained", "error"]

@@ -9,7 +9,7 @@ import re
 import shutil
 from typing import TextIO
 
-from .predict import Prediction
+from .prediction import Prediction
 from .predict_io import InputRecord
 
 UNSURE = "?"  # flags a result below --min-confidence (label and score kept)

@@ -25,7 +25,8 @@ class StancePyfunc(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         from mlflow.exceptions import MlflowException
 
-        from .predict import InvalidInputError, score_frame
+        from .inputs import InvalidInputError
+        from .pyfunc_frame import score_frame
 
         try:
             return score_frame(self.model, model_input)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # annotations only: resolving a model URI for `stance predict
     import pandas as pd
 
     from .data import StanceData
+    from .evaluation.scoring import Evaluation
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 PARAM_MAX = 500  # MLflow's value limit is larger; long values (lists of paths) stay readable in the UI
@@ -151,12 +152,14 @@ def run(experiment: str, *, uri: str | None = None, tags: dict[str, str] | None 
 
 
 @contextlib.contextmanager
-def _writing_artifacts() -> Iterator[None]:
-    """A full disk or unwritable artifact root becomes one clear error naming where we tried to write."""
+def _writing_artifacts(run_id: str | None = None) -> Iterator[None]:
+    """A full disk or unwritable artifact root becomes one clear error naming where we tried to write (the active
+    run's artifacts, or those of `run_id`)."""
     try:
         yield
     except OSError as e:
-        raise TrackingError(f"cannot write artifacts to {mlflow.get_artifact_uri()}: "
+        where = mlflow.get_artifact_uri() if run_id is None else mlflow.MlflowClient().get_run(run_id).info.artifact_uri
+        raise TrackingError(f"cannot write artifacts to {where}: "
                             f"{e.strerror or e} ({getattr(e, 'filename', None) or type(e).__name__})") from e
 
 
@@ -229,6 +232,15 @@ def log_artifact(path: Path, folder: str | None = None) -> None:
         mlflow.log_artifact(str(path), artifact_path=folder)
 
 
+@main_process_only
+def log_artifacts_to(run_id: str, files: list[Path], folder: str) -> None:
+    """Files into <folder>/ of a run that need not be the active one (`stance compare --parent`)."""
+    client = mlflow.MlflowClient()
+    with _writing_artifacts(run_id):
+        for f in files:
+            client.log_artifact(run_id, str(f), artifact_path=folder)
+
+
 def log_tables(tables: dict[str, pd.DataFrame], folder: str, run_id: str | None = None) -> None:
     """Tables the MLflow UI shows (Artifacts, and the evaluation view): <folder>/<name>.json, to the active
     run or to `run_id`."""
@@ -238,7 +250,7 @@ def log_tables(tables: dict[str, pd.DataFrame], folder: str, run_id: str | None 
                          run_id=run_id)
 
 
-def log_evaluation(ev: Any, folder: str = "eval") -> None:
+def log_evaluation(ev: Evaluation, folder: str = "eval") -> None:
     """An evaluation's files (plots, CSVs, reports) and its tables."""
     for f in ev.files:
         log_artifact(f, folder)
@@ -252,10 +264,10 @@ def _pip_requirements(kind: str) -> list[str]:
     def pin(dist: str) -> str:
         return f"{dist}=={version(dist).split('+')[0]}"
 
-    reqs = [pin(d) for d in ("mlflow", "pandas", "numpy", "scikit-learn", "skops", "pydantic", "pyyaml")]
-    if kind == "transformer":
-        reqs += [pin(d) for d in ("torch", "transformers", "safetensors", "tokenizers")]
-    return reqs
+    from .config import KINDS
+
+    common = ("mlflow", "pandas", "numpy", "scikit-learn", "skops", "pydantic", "pyyaml")
+    return [pin(d) for d in (*common, *KINDS[kind].requirements)]
 
 
 @main_process_only
@@ -318,6 +330,57 @@ def latest_version_metric(name: str, metric: str) -> tuple[str, float | None] | 
 @main_process_only
 def set_tag(key: str, value: str) -> None:
     mlflow.set_tag(key, mask(value))
+
+
+_PROGRESS_BAR = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+
+
+@contextlib.contextmanager
+def _no_progress_bar() -> Iterator[None]:
+    """One progress bar per small downloaded file is noise in a report; a value the user set is kept."""
+    if _PROGRESS_BAR in os.environ:
+        yield
+        return
+    os.environ[_PROGRESS_BAR] = "false"
+    try:
+        yield
+    finally:
+        os.environ.pop(_PROGRESS_BAR, None)
+
+
+def download_run_file(run_id: str, path: str) -> str:
+    """A local copy of one artifact of a run (e.g. eval/predictions_test.csv)."""
+    import mlflow.artifacts
+
+    with _no_progress_bar():
+        return mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path)
+
+
+def artifact_names(run_id: str, folder: str) -> set[str]:
+    """File names directly in a run's artifact folder."""
+    return {a.path.rsplit("/", 1)[-1] for a in mlflow.MlflowClient().list_artifacts(run_id, folder)}
+
+
+def finished_training_runs(experiment: str | None = None, parent_run_id: str | None = None,
+                           run_ids: list[str] | None = None) -> list[Any]:
+    """Finished training runs (mlflow Run objects) of an experiment, of a parent run, or by id."""
+    configure(None)
+    client = mlflow.MlflowClient()
+    if run_ids:
+        return [client.get_run(r) for r in run_ids]
+    if parent_run_id:
+        exp_ids = [client.get_run(parent_run_id).info.experiment_id]
+        filt = f"tags.mlflow.parentRunId = '{parent_run_id}'"
+    elif experiment:
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            raise ValueError(f"no MLflow experiment named {experiment!r} in {mlflow.get_tracking_uri()}")
+        exp_ids, filt = [found.experiment_id], ""
+    else:
+        raise ValueError("name an experiment, a parent run or run ids to compare")
+    runs = client.search_runs(exp_ids, filter_string=filt, max_results=5000)
+    return [r for r in runs if r.info.status == "FINISHED" and r.data.tags.get("run_type") != "experiment"
+            and "test_macro_f1" in r.data.metrics]
 
 
 def download_model(uri: str) -> str:

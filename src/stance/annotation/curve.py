@@ -17,7 +17,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .. import models
 from ..config import Config
-from ..metrics import evaluate
+from ..evaluation.metrics import score_labels
 from .selection import STRATEGIES, select
 
 
@@ -35,7 +35,7 @@ def _fit(cfg: Config, train: pd.DataFrame, dev: pd.DataFrame, labels: list[str])
 
 def _score(model, df: pd.DataFrame, labels: list[str]) -> dict[str, float]:
     pred = model.predict(df["text"].tolist(), df["target"].tolist())
-    m = evaluate(df["label"], pred, labels).metrics
+    m = score_labels(df["label"], pred, labels).metrics
     return {"macro_f1": m["macro_f1"], "f_avg": m["f_avg"]}
 
 
@@ -78,7 +78,7 @@ def simulate(cfg: Config, base_train: pd.DataFrame, dev: pd.DataFrame, user: pd.
 
 
 def curve_png(summary: pd.DataFrame, path, title: str):
-    from ..plots import new_figure, save_figure
+    from ..evaluation.plots import new_figure, save_figure
 
     fig, ax = new_figure((6.5, 4.2))
     for strategy, part in summary.groupby("strategy", sort=False):

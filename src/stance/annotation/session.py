@@ -67,6 +67,28 @@ def _keys(stream: IO[str]) -> Iterator[str]:
             yield ch.lower()
 
 
+def _show(item: Item, pos: int, n: int, counts: Counter, show_suggestion: bool, out: IO[str]) -> None:
+    """The item, the session's tally so far and the model's suggestion, then the label prompt."""
+    done = sum(counts.values())
+    tally = " ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    print(f"\n[{pos + 1}/{n}] labelled {done} this session{': ' + tally if tally else ''}  id {item.id}", file=out)
+    print(textwrap.fill(item.text, width=100, initial_indent="  ", subsequent_indent="  "), file=out)
+    if show_suggestion and item.suggestion:
+        scores = " ".join(f"{k}={v:.2f}" for k, v in item.scores.items())
+        print(f"  model suggests {item.suggestion} {scores}".rstrip(), file=out)
+    print("label> ", end="", file=out, flush=True)
+
+
+def _confidence_key(label: str, keys: Iterator[str], out: IO[str]) -> str:
+    """1, 2, 3, Enter (= 3) or q; any other key asks again."""
+    print(f"{label}  confidence> ", end="", file=out, flush=True)
+    c = next(keys)
+    while c not in ("1", "2", "3", "\n", "q"):
+        print("press 1, 2 or 3 (Enter = 3)> ", end="", file=out, flush=True)
+        c = next(keys)
+    return c
+
+
 def run_session(items: list[Item], log: LabelLog, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None,
                 show_suggestion: bool = True, adjudicate: bool = False) -> SessionResult:
     """Ask for a label for each item in order; answers are appended to `log` as they are given.
@@ -84,15 +106,7 @@ def run_session(items: list[Item], log: LabelLog, *, stdin: IO[str] | None = Non
         print(HELP, file=out)
         while pos < len(items):
             item = items[pos]
-            done = sum(counts.values())
-            tally = " ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-            print(f"\n[{pos + 1}/{len(items)}] labelled {done} this session{': ' + tally if tally else ''}  id {item.id}",
-                  file=out)
-            print(textwrap.fill(item.text, width=100, initial_indent="  ", subsequent_indent="  "), file=out)
-            if show_suggestion and item.suggestion:
-                scores = " ".join(f"{k}={v:.2f}" for k, v in item.scores.items())
-                print(f"  model suggests {item.suggestion} {scores}".rstrip(), file=out)
-            print("label> ", end="", file=out, flush=True)
+            _show(item, pos, len(items), counts, show_suggestion, out)
             key = next(keys)
             while key == "\n":
                 key = next(keys)
@@ -119,11 +133,7 @@ def run_session(items: list[Item], log: LabelLog, *, stdin: IO[str] | None = Non
                 print(f"unknown key {key!r}. {HELP}", file=out)
                 continue
             label = KEYS[key]
-            print(f"{label}  confidence> ", end="", file=out, flush=True)
-            c = next(keys)
-            while c not in ("1", "2", "3", "\n", "q"):
-                print("press 1, 2 or 3 (Enter = 3)> ", end="", file=out, flush=True)
-                c = next(keys)
+            c = _confidence_key(label, keys, out)
             if c == "q":  # input ended or the user quit before a confidence: nothing half-written
                 print("quit: every answer so far is saved", file=out)
                 return SessionResult(answered, skipped, undone, counts, quit_early=True)

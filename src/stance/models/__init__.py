@@ -13,7 +13,9 @@ from .base import StanceModel
 from .integrity import META_FILE, CorruptModelError, read_meta, verify
 
 if TYPE_CHECKING:
-    from ..calibration import Calibrator
+    from .calibration import Calibrator
+    from ..config import Kind
+
 # Files that torch/pickle would unpickle: loading them can run arbitrary code.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 ALLOW_PICKLE_ENV = "STANCE_ALLOW_PICKLE"
@@ -42,15 +44,28 @@ def gc_paused():
             gc.enable()
 
 
-_KINDS = {"tfidf": ("stance.models.tfidf", "TfidfModel"),
-          "transformer": ("stance.models.transformer", "TransformerModel")}
+def kind(name: str) -> Kind:
+    """The registry entry (stance.config.KINDS) of a model kind."""
+    from ..config import KINDS  # pydantic: paid only once a model is built or loaded
+
+    if name not in KINDS:
+        raise ValueError(f"unknown model kind {name!r}; known kinds: {', '.join(KINDS)}")
+    return KINDS[name]
 
 
-def model_class(kind: str) -> type[StanceModel]:
-    if kind not in _KINDS:
-        raise ValueError(f"unknown model kind {kind!r}; known kinds: {', '.join(_KINDS)}")
-    module, name = _KINDS[kind]
-    return getattr(importlib.import_module(module), name)
+def model_class(name: str) -> type[StanceModel]:
+    module, cls = kind(name).model.split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def check_inference(name: str, inference: str | None, what: str, allow_auto: bool = True) -> None:
+    """Only kinds with several prediction paths take an inference= option; at load time auto (like None) means
+    "as saved" and suits any kind, while switching a loaded model's path (allow_auto=False) needs the paths."""
+    if inference not in (None, "auto" if allow_auto else None) and not kind(name).prediction_paths:
+        from ..config import KINDS
+
+        with_paths = " and ".join(k for k, spec in KINDS.items() if spec.prediction_paths)
+        raise ValueError(f"inference={inference!r} applies to {with_paths} models; {what} is a {name} model")
 
 
 def build(cfg, labels: list[str], seed: int) -> StanceModel:
@@ -73,14 +88,9 @@ def _load(path: Path, inference: str | None) -> StanceModel:
     refuse_pickles(path)
     meta = read_meta(path)
     verify(path, meta)
-    kind = meta["kind"]
-    if kind == "transformer":
-        model = model_class(kind).load(path, inference=inference)  # type: ignore[call-arg]
-    elif inference not in (None, "auto"):
-        raise ValueError(f"inference={inference!r} applies to transformer models; {path} is a {kind} model")
-    else:
-        model = model_class(kind).load(path)
-    from ..calibration import CALIBRATION_FILE  # numpy: imported once a model is being loaded anyway
+    check_inference(meta["kind"], inference, str(path))
+    model = model_class(meta["kind"]).load(path, inference=inference)
+    from .calibration import CALIBRATION_FILE  # numpy: imported once a model is being loaded anyway
 
     if (path / CALIBRATION_FILE).is_file():
         from .calibrated import CalibratedModel
@@ -90,7 +100,7 @@ def _load(path: Path, inference: str | None) -> StanceModel:
 
 
 def _load_calibrator(file: Path) -> Calibrator:
-    from ..calibration import Calibrator
+    from .calibration import Calibrator
 
     try:
         return Calibrator.load(file)
@@ -98,4 +108,5 @@ def _load_calibrator(file: Path) -> Calibrator:
         raise CorruptModelError(f"{file} is corrupt: not a calibration written by stance ({e})") from None
 
 
-__all__ = ["StanceModel", "UnsafeModelError", "CorruptModelError", "build", "load", "model_class", "refuse_pickles", "META_FILE"]
+__all__ = ["StanceModel", "UnsafeModelError", "CorruptModelError", "build", "check_inference", "kind", "load",
+           "model_class", "refuse_pickles", "META_FILE"]

@@ -39,8 +39,9 @@ class StanceModel(ABC):
 
     @classmethod
     @abstractmethod
-    def load(cls, path: Path) -> "StanceModel":
-        """Read a directory written by save()."""
+    def load(cls, path: Path, inference: str | None = None) -> "StanceModel":
+        """Read a directory written by save(). `inference`: the prediction path, for kinds that declare
+        prediction_paths in the registry (stance.config.KINDS); stance.models.load refuses it for the others."""
 
     def predict(self, texts: Sequence[str], targets: Sequence[str]) -> list[str]:
         proba = self.predict_proba(texts, targets)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..calibration import CALIBRATION_FILE, Calibrator
+from .calibration import CALIBRATION_FILE, Calibrator
 from .base import LogFn, StanceModel
 
 
@@ -41,7 +41,7 @@ class CalibratedModel(StanceModel):
             setattr(self.base, name, value)
 
     def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
-            work_dir: Path | None = None) -> dict[str, Any]:
+            work_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
         raise TypeError("fit the base model, then calibrate() it")
 
     def predict_proba(self, texts: Sequence[str], targets: Sequence[str]) -> np.ndarray:
@@ -57,10 +57,10 @@ class CalibratedModel(StanceModel):
         self.base.save(path)
 
     @classmethod
-    def load(cls, path: Path) -> "CalibratedModel":
+    def load(cls, path: Path, inference: str | None = None) -> "CalibratedModel":
         from . import load
 
-        return load(path)  # type: ignore[return-value]
+        return load(path, inference)  # type: ignore[return-value]
 
 
 def calibrate(model: StanceModel, dev: pd.DataFrame, method: str) -> StanceModel:

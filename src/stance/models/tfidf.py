@@ -159,7 +159,7 @@ class TfidfModel(StanceModel):
                           "config": self.cfg.model_dump(mode="json")})
 
     @classmethod
-    def load(cls, path: Path) -> "TfidfModel":
+    def load(cls, path: Path, inference: str | None = None) -> "TfidfModel":  # one prediction path
         path = Path(path)
         meta = read_meta(path)
         model = cls(TfidfConfig.model_validate(meta["config"]), meta["labels"], meta.get("seed", 13))

@@ -14,11 +14,11 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from ..metrics import macro_f1
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import TransformerConfig
-from . import inference as paths
+from ..evaluation.metrics import macro_f1
+from . import precision as paths
 from .base import LogFn, StanceModel
 from .integrity import CorruptModelError, read_meta, write_meta
 
@@ -103,29 +103,53 @@ class TransformerModel(StanceModel):
 
     def fit(self, train: pd.DataFrame, dev: pd.DataFrame, log: LogFn | None = None,
             work_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
-        from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
+        from transformers import set_seed
 
         from .. import interrupt
-        from .trainer_callbacks import MetricsLogger, StopOnSignal, WeightedLossTrainer
 
         set_seed(self.seed)
         self._load_pretrained()
         self.targets = sorted(train["target"].unique())
         train_ds, dev_ds = self._dataset(train), self._dataset(dev.drop(columns="weight", errors="ignore"))
-        weights = None
-        if self.cfg.class_weight == "balanced":
-            present = np.array([self.labels.index(lab) for lab in sorted(set(train["label"]))])
-            w = compute_class_weight("balanced", classes=present, y=train_ds["labels"])
-            weights = torch.ones(len(self.labels))
-            weights[present] = torch.tensor(w, dtype=torch.float)
-
-        def compute_metrics(p) -> dict[str, float]:
-            pred = p.predictions.argmax(-1)
-            return {"macro_f1": macro_f1(p.label_ids, pred, range(len(self.labels)))}
-
+        weights = self._class_weights(train, train_ds)
         out = Path(work_dir or tempfile.mkdtemp(prefix="stance-")) / "checkpoints"
+        args = self._training_args(out, train_ds)
+        trainer = self._trainer(args, train_ds, dev_ds, weights, log)
+        last = _last_checkpoint(out) if resume else None
+        with interrupt.cooperative():
+            trainer.train(resume_from_checkpoint=str(last) if last else None)
+        if signame := interrupt.requested():
+            raise interrupt.Interrupted(signame, f"checkpoint at step {trainer.state.global_step} kept in {out}")
+        state = self._take_trained(trainer, out)
+        if self.cfg.inference == "auto" and len(dev):
+            self.inference_facts = paths.select(self, dev, self.cfg.inference_tolerance)
+        else:
+            self.inference_facts = {"inference": self.inference}
+        return {
+            **self.inference_facts,
+            "best_epoch": _best_epoch(state),
+            "epochs_run": float(state.epoch or 0),
+            "n_truncated_train": self.count_truncated(train["text"].tolist(), train["target"].tolist()),
+            "device": self.device,
+            "world_size": args.world_size,  # processes that trained together (torchrun / accelerate launch)
+            "resumed_from": str(last) if last else "",
+        }
+
+    def _class_weights(self, train: pd.DataFrame, train_ds) -> Any:
+        """Loss weight per label ("balanced": inverse frequency in train; labels absent from train weigh 1)."""
+        if self.cfg.class_weight != "balanced":
+            return None
+        present = np.array([self.labels.index(lab) for lab in sorted(set(train["label"]))])
+        w = compute_class_weight("balanced", classes=present, y=train_ds["labels"])
+        weights = torch.ones(len(self.labels))
+        weights[present] = torch.tensor(w, dtype=torch.float)
+        return weights
+
+    def _training_args(self, out: Path, train_ds) -> Any:
+        from transformers import TrainingArguments
+
         use_cpu = self.device == "cpu"
-        args = TrainingArguments(
+        return TrainingArguments(
             output_dir=str(out),
             num_train_epochs=self.cfg.epochs,
             per_device_train_batch_size=self.cfg.batch_size,
@@ -156,18 +180,27 @@ class TransformerModel(StanceModel):
             # Keep `sample_weight` (not an argument of the model's forward): the loss pops it.
             remove_unused_columns="sample_weight" not in train_ds.column_names,
         )
+
+    def _trainer(self, args, train_ds, dev_ds, weights, log: LogFn | None) -> Any:
+        """Trainer with early stopping on dev macro-F1, our per-epoch logging and the signal handling of a run."""
+        from transformers import EarlyStoppingCallback
+
+        from .trainer_callbacks import MetricsLogger, StopOnSignal, WeightedLossTrainer
+
+        def compute_metrics(p) -> dict[str, float]:
+            pred = p.predictions.argmax(-1)
+            return {"macro_f1": macro_f1(p.label_ids, pred, range(len(self.labels)))}
+
         callbacks: list = [MetricsLogger(log), StopOnSignal()]
         if self.cfg.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=self.cfg.early_stopping_patience))
-        trainer = WeightedLossTrainer(
+        return WeightedLossTrainer(
             model=self.model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
             processing_class=self.tokenizer, compute_metrics=compute_metrics, callbacks=callbacks,
             class_weights=weights)
-        last = _last_checkpoint(out) if resume else None
-        with interrupt.cooperative():
-            trainer.train(resume_from_checkpoint=str(last) if last else None)
-        if signame := interrupt.requested():
-            raise interrupt.Interrupted(signame, f"checkpoint at step {trainer.state.global_step} kept in {out}")
+
+    def _take_trained(self, trainer, out: Path) -> Any:
+        """Keep the trained (best) float module, drop the checkpoints unless asked to keep them; the trainer state."""
         # accelerate patches forward() with bf16 autocast for mixed precision; unwrap so every inference path
         # (and the saved model) starts from the plain float module.
         self.model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
@@ -175,19 +208,7 @@ class TransformerModel(StanceModel):
         trainer.accelerator.wait_for_everyone()  # under DDP other ranks may still read the best checkpoint
         if not self.cfg.keep_checkpoints and trainer.is_world_process_zero():
             shutil.rmtree(out, ignore_errors=True)  # ~0.3 GB per checkpoint; only an interrupted run needs them
-        if self.cfg.inference == "auto" and len(dev):
-            self.inference_facts = paths.select(self, dev, self.cfg.inference_tolerance)
-        else:
-            self.inference_facts = {"inference": self.inference}
-        return {
-            **self.inference_facts,
-            "best_epoch": _best_epoch(state),
-            "epochs_run": float(state.epoch or 0),
-            "n_truncated_train": self.count_truncated(train["text"].tolist(), train["target"].tolist()),
-            "device": self.device,
-            "world_size": args.world_size,  # processes that trained together (torchrun / accelerate launch)
-            "resumed_from": str(last) if last else "",
-        }
+        return state
 
     # ------------------------------------------------------------ inference
 

@@ -1,4 +1,4 @@
-"""Score a model on a labelled frame and write the evaluation files (plots, reports, predictions)."""
+"""`stance evaluate`: score tracked models on one labelled file (stance.evaluation), each as its own MLflow run."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,58 +9,8 @@ import pandas as pd
 from . import tracking
 from .config import EvalSetConfig
 from .data import load_eval_set
-from .calibration import calibration_metrics, reliability_png
-from .coverage import coverage_png, coverage_table
-from .error_analysis import cross_model_tables, group_tables
-from .metrics import Report, confusion_png, evaluate, predictions_frame
-from .models.base import StanceModel
-from .models.calibrated import CalibratedModel, uncalibrated
-
-
-@dataclass
-class Evaluation:
-    name: str
-    report: Report
-    predictions: pd.DataFrame
-    files: list[Path]
-    # Shown as tables in the MLflow UI (mlflow.log_table): misclassified, coverage, by_<column>.
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-
-def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out_dir: Path) -> Evaluation:
-    """`name` prefixes every metric (test_macro_f1, realdev_f_avg, ...) so runs line up in MLflow."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # Raw probabilities once; the calibrated ones from them (no second pass through the model).
-    raw = uncalibrated(model).predict_proba(df["text"].tolist(), df["target"].tolist())
-    proba = model.calibrator(raw) if isinstance(model, CalibratedModel) else raw
-    preds = predictions_frame(df, proba, model.labels)
-    report = evaluate(df["label"], preds["predicted"], model.labels, targets=df["target"])
-    y = [model.labels.index(lab) for lab in df["label"]]
-    report.metrics.update(calibration_metrics(raw, proba, y))
-    files = [confusion_png(report, out_dir / f"confusion_{name}.png",
-                           f"{model.kind} on {name} (macro-F1 {report.metrics['macro_f1']:.3f})")]
-    files.append(reliability_png(raw, proba, y, out_dir / f"reliability_{name}.png", f"{model.kind} on {name}"))
-    (out_dir / f"classification_report_{name}.txt").write_text(report.text_report)
-    files.append(out_dir / f"classification_report_{name}.txt")
-    preds.to_csv(out_dir / f"predictions_{name}.csv", index=False)
-    files.append(out_dir / f"predictions_{name}.csv")
-    wrong = preds[preds["label"] != preds["predicted"]].sort_values("confidence", ascending=False)
-    wrong.to_csv(out_dir / f"misclassified_{name}.csv", index=False)
-    files.append(out_dir / f"misclassified_{name}.csv")
-    if not report.per_target.empty:
-        report.per_target.to_csv(out_dir / f"per_target_{name}.csv", index=False)
-        files.append(out_dir / f"per_target_{name}.csv")
-    curve = coverage_table(df["label"], proba, model.labels)
-    curve.to_csv(out_dir / f"coverage_{name}.csv", index=False)
-    files += [out_dir / f"coverage_{name}.csv",
-              coverage_png(curve, out_dir / f"coverage_{name}.png", f"{model.kind} on {name}: answer only when sure")]
-    tables = {f"misclassified_{name}": wrong.reset_index(drop=True), f"coverage_{name}": curve}
-    tables.update({f"{t}_{name}": g for t, g in group_tables(preds, model.labels).items()})
-    for t, g in tables.items():
-        if t.startswith("by_"):
-            g.to_csv(out_dir / f"{t}.csv", index=False)
-            files.append(out_dir / f"{t}.csv")
-    return Evaluation(name, report, preds, files, tables)
+from .evaluation.error_analysis import cross_model_tables
+from .evaluation.scoring import Evaluation, evaluate_model
 
 
 def _label(kind: str, taken: set[str]) -> str:
@@ -87,7 +37,7 @@ def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: 
     With two or more models the runs are children of one comparison run, which logs the items any
     model got wrong (every model's label and scores), the items they disagree on, and per-group metrics.
     """
-    from .predict import load_model
+    from .model_refs import load_model
 
     refs = [model_refs] if isinstance(model_refs, str) else list(model_refs)
     loaded, frames, taken = {}, {}, set()

@@ -7,19 +7,26 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import distributed, interrupt, models, registration, run_lock, tracking
 from .config import Config
+from .console import say
 from .data import load_data, load_eval_set
-from .evaluation import evaluate_model
-from .explain import top_features_table
-from .masking import mask
+from .evaluation.features import top_features_table
+from .evaluation.scoring import evaluate_model
 from .models.calibrated import calibrate
-from .predict import score_frame
+from .pyfunc_frame import score_frame
 from .run_summary import describe_run
 from .table import headline_metrics
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .data import StanceData
+    from .models.base import StanceModel
 
 
 @dataclass
@@ -34,6 +41,11 @@ class TrainResult:
     data_notes: tuple[str, ...] = ()  # what loading the data did: sources used or skipped, splits, drops
     not_registered: str | None = None  # why tracking.register_if kept the model out of the registry
 
+    @property
+    def model_ref(self) -> str:
+        """The best reference to the trained model: its registered version, else its logged model, else the folder."""
+        return self.registered or self.model_uri or str(self.model_dir)
+
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
@@ -44,10 +56,6 @@ def seed_everything(seed: int) -> None:
 
 def _dir_size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
-
-
-def say(msg: str) -> None:
-    print(f"[stance] {mask(msg)}", file=sys.stderr, flush=True)
 
 
 def train(cfg: Config, parent_run_id: str | None = None, resume_run_id: str | None = None) -> TrainResult:
@@ -71,14 +79,7 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         tracking.check_resumable(resume_run_id, cfg)
         # Before the run is reopened: a refused resume must leave the run another process trains untouched.
         locks.enter_context(_lock_run(cfg, resume_run_id))
-    # All input is read and validated before any MLflow run exists.
-    data = load_data(cfg.data, cfg.seed)
-    eval_sets = {e.name: load_eval_set(e, cfg.data.labels) for e in cfg.eval_sets}
-    say(f"data {data.name}: " + ", ".join(f"{s} {len(df)}" for s, df in data.splits.items())
-        + f" (digest {data.digest})")
-    for note in data.notes:
-        say(f"note: {note}")
-    used = _split_params(cfg, data.split_from)
+    data, eval_sets, used = _read_inputs(cfg)
     model = models.build(cfg.model, data.labels, cfg.seed)
 
     tags = {"model_kind": cfg.model.kind, **cfg.tracking.tags}
@@ -93,18 +94,7 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         tracking.log_config(cfg, used)
         tracking.log_dataset(data)
         out = Path(cfg.output_dir) / run_id
-        say(f"{'resuming' if resume_run_id else 'training'} {cfg.model.kind} on {len(data.train)} statements "
-            f"(run {run_id})")
-        start = time.perf_counter()
-        try:
-            info = model.fit(data.train, data.dev, log=tracking.log_metrics, work_dir=out,
-                             resume=resume_run_id is not None)
-        except interrupt.Interrupted as e:
-            e.run_id = run_id  # type: ignore[attr-defined]  # for the CLI's resume hint
-            raise
-        train_time = time.perf_counter() - start
-        model = calibrate(model, data.dev, cfg.model.calibration)  # fitted on dev, saved with the model
-        metrics = {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
+        model, info, metrics = _fit(cfg, model, data, out, run_id, resume_run_id is not None)
         if not distributed.is_main_process():
             # Under torchrun/accelerate the other ranks only join training; rank 0 evaluates, saves, logs.
             return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), None,
@@ -112,39 +102,85 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})
         if (top := top_features_table(model)) is not None:
             tracking.log_tables({"top_features": top}, "explain")  # the baseline's strongest n-grams per label
-
-        for name, df in [("dev", data.dev), ("test", data.test), *data.source_tests().items(), *eval_sets.items()]:
-            if df is None:
-                say(f"skipping evaluation set {name!r}: file not found (optional)")
-                continue
-            ev = evaluate_model(model, df, name, out / "eval")
-            metrics.update(ev.report.prefixed(name))
-            tracking.log_evaluation(ev)
-
+        metrics.update(_evaluate_all(model, data, eval_sets, out / "eval"))
         model_dir = out / "model"
-        model.save(model_dir)
-        metrics["model_size_mb"] = _dir_size_mb(model_dir)
-        # Headline metrics first: MLflow's compare page plots the first metric the runs share.
-        headline = headline_metrics(metrics)
-        metrics = {**{k: metrics[k] for k in headline}, **metrics}
-        tracking.log_metrics(metrics)
-        tracking.set_description(describe_run(
-            cfg.model.kind, data.name, cfg.seed, metrics, source=data.source,
-            split_sizes={s: len(df) for s, df in data.splits.items()}, notes=data.notes,
-            eval_sets={e.name: e.path for e in cfg.eval_sets}))
-        tracking.show_first(active.info.experiment_id, headline)
-
-        model_uri = registered = refused = None
-        if cfg.tracking.log_model:
-            refused = _registration_refused(cfg, metrics, run_id)
-            example = data.test[["text", "target"]].head(3).reset_index(drop=True)
-            info_ = tracking.log_model(model_dir, cfg.model.kind, None if refused else cfg.registered_model_name,
-                                       example, score_frame(model, example))
-            model_uri = info_.model_uri
-            if info_.registered_model_version is not None:
-                registered = f"models:/{cfg.registered_model_name}/{info_.registered_model_version}"
+        metrics = _save_and_log_metrics(cfg, data, model, model_dir, metrics, active.info.experiment_id)
+        model_uri, registered, refused = _log_model(cfg, data, model, model_dir, metrics, run_id)
     return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), model_uri,
                        registered, metrics, model_dir, tuple(data.notes), refused)
+
+
+def _read_inputs(cfg: Config) -> tuple[StanceData, dict[str, pd.DataFrame | None], dict[str, str]]:
+    """All input read and validated before any MLflow run exists: the data, the extra evaluation sets, and the
+    split params to log."""
+    data = load_data(cfg.data, cfg.seed)
+    eval_sets = {e.name: load_eval_set(e, cfg.data.labels) for e in cfg.eval_sets}
+    say(f"data {data.name}: " + ", ".join(f"{s} {len(df)}" for s, df in data.splits.items())
+        + f" (digest {data.digest})")
+    for note in data.notes:
+        say(f"note: {note}")
+    return data, eval_sets, _split_params(cfg, data.split_from)
+
+
+def _fit(cfg: Config, model: StanceModel, data: StanceData, out: Path, run_id: str,
+         resume: bool) -> tuple[StanceModel, dict, dict[str, float]]:
+    """Fit (timed) and calibrate on dev: (the calibrated model, the fit's facts, the training speed metrics)."""
+    say(f"{'resuming' if resume else 'training'} {cfg.model.kind} on {len(data.train)} statements (run {run_id})")
+    start = time.perf_counter()
+    try:
+        info = model.fit(data.train, data.dev, log=tracking.log_metrics, work_dir=out, resume=resume)
+    except interrupt.Interrupted as e:
+        e.run_id = run_id  # type: ignore[attr-defined]  # for the CLI's resume hint
+        raise
+    train_time = time.perf_counter() - start
+    model = calibrate(model, data.dev, cfg.model.calibration)  # fitted on dev, saved with the model
+    return model, info, {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
+
+
+def _evaluate_all(model: StanceModel, data: StanceData, eval_sets: dict[str, pd.DataFrame | None],
+                  out: Path) -> dict[str, float]:
+    """dev, test, each source's test split and every extra evaluation set: scored, files logged, metrics returned."""
+    metrics: dict[str, float] = {}
+    for name, df in [("dev", data.dev), ("test", data.test), *data.source_tests().items(), *eval_sets.items()]:
+        if df is None:
+            say(f"skipping evaluation set {name!r}: file not found (optional)")
+            continue
+        ev = evaluate_model(model, df, name, out)
+        metrics.update(ev.report.prefixed(name))
+        tracking.log_evaluation(ev)
+    return metrics
+
+
+def _save_and_log_metrics(cfg: Config, data: StanceData, model: StanceModel, model_dir: Path,
+                          metrics: dict[str, float], experiment_id: str) -> dict[str, float]:
+    """Save the model, then log every metric (headline first), the run's Description and the runs table's view."""
+    model.save(model_dir)
+    metrics["model_size_mb"] = _dir_size_mb(model_dir)
+    # Headline metrics first: MLflow's compare page plots the first metric the runs share.
+    headline = headline_metrics(metrics)
+    metrics = {**{k: metrics[k] for k in headline}, **metrics}
+    tracking.log_metrics(metrics)
+    tracking.set_description(describe_run(
+        cfg.model.kind, data.name, cfg.seed, metrics, source=data.source,
+        split_sizes={s: len(df) for s, df in data.splits.items()}, notes=data.notes,
+        eval_sets={e.name: e.path for e in cfg.eval_sets}))
+    tracking.show_first(experiment_id, headline)
+    return metrics
+
+
+def _log_model(cfg: Config, data: StanceData, model: StanceModel, model_dir: Path, metrics: dict[str, float],
+               run_id: str) -> tuple[str | None, str | None, str | None]:
+    """(logged model URI, registered version, why it was not registered), as far as tracking.log_model goes."""
+    if not cfg.tracking.log_model:
+        return None, None, None
+    refused = _registration_refused(cfg, metrics, run_id)
+    example = data.test[["text", "target"]].head(3).reset_index(drop=True)
+    info = tracking.log_model(model_dir, cfg.model.kind, None if refused else cfg.registered_model_name,
+                              example, score_frame(model, example))
+    registered = None
+    if info.registered_model_version is not None:
+        registered = f"models:/{cfg.registered_model_name}/{info.registered_model_version}"
+    return info.model_uri, registered, refused
 
 
 def _split_params(cfg: Config, split_from: str | None) -> dict[str, str]:

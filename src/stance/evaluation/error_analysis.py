@@ -1,6 +1,6 @@
 """Where a model goes wrong: metrics per genre / speaker role, and two models side by side on the same items.
 
-Works on prediction frames (metrics.predictions_frame: the data's columns plus predicted, confidence,
+Works on prediction frames (scoring.predictions_frame: the data's columns plus predicted, confidence,
 p_<label>), so it serves fresh evaluations and the predictions files earlier runs logged alike.
 """
 from __future__ import annotations
@@ -17,11 +17,10 @@ GROUP_COLUMNS = ("source", "origin", "genre", "speaker_role", "party")
 def group_metrics(preds: pd.DataFrame, column: str, labels: list[str]) -> pd.DataFrame:
     """One row per value of `column`: n, accuracy, macro-F1, F_avg, errors; largest groups first."""
     rows = []
-    fav_ag = [lab for lab in ("FAVOR", "AGAINST") if lab in labels]
     for value, g in preds.groupby(preds[column].fillna("(missing)").astype(str)):
         rows.append({column: value, "n": len(g), "accuracy": float((g["label"] == g["predicted"]).mean()),
                      "macro_f1": macro_f1(g["label"], g["predicted"], labels),
-                     "f_avg": f_avg(g["label"], g["predicted"], fav_ag),
+                     "f_avg": f_avg(g["label"], g["predicted"], labels),
                      "errors": int((g["label"] != g["predicted"]).sum())})
     return pd.DataFrame(rows).sort_values(["n", column], ascending=[False, True]).reset_index(drop=True)
 

@@ -1,4 +1,4 @@
-"""Inference paths for the fine-tuned encoder, and the measured choice between them.
+"""The transformer's prediction precision paths (fp32, bf16, int8), and the measured choice between them.
 
 fp32 is the float model as trained; bf16 runs it under bf16 autocast (these CPUs have AVX-512 bf16);
 int8 swaps every nn.Linear for a dynamically quantized one (weights int8, activations quantized per
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
-from ..metrics import macro_f1
+
+from ..evaluation.metrics import macro_f1
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,8 +1,8 @@
-"""One evaluation for every model kind: the same metric names, plots and tables whatever produced the labels."""
+"""The metrics of predicted labels, defined once: macro-F1, F_avg (and the FAVOR/AGAINST subset behind it), the
+per-label and per-target numbers, and the batched F1 the bootstrap uses. Numbers only: no files, no MLflow."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,18 +39,28 @@ def f1_per_resample(y: np.ndarray, p: np.ndarray, idx: np.ndarray, k: int, class
     return f1[:, classes].mean(axis=1)
 
 
-def f_avg(y_true, y_pred, labels=("FAVOR", "AGAINST")) -> float:
-    """SemEval-2016 Task 6 metric: mean F1 of FAVOR and AGAINST (NONE still counts as an error class)."""
-    return float(np.mean(f1_score(y_true, y_pred, labels=list(labels), average=None, zero_division=0)))
+STANCE_LABELS = ("FAVOR", "AGAINST")
 
 
-def evaluate(y_true, y_pred, labels: list[str], targets=None) -> Report:
+def stance_labels(labels) -> list:
+    """The labels F_avg averages over: FAVOR and AGAINST, those of them in `labels`, in that order."""
+    return [lab for lab in STANCE_LABELS if lab in labels]
+
+
+def f_avg(y_true, y_pred, labels=STANCE_LABELS) -> float:
+    """SemEval-2016 Task 6 metric: mean F1 of FAVOR and AGAINST among `labels` (NONE still counts as an error
+    class)."""
+    return float(np.mean(f1_score(y_true, y_pred, labels=stance_labels(labels), average=None, zero_division=0)))
+
+
+def score_labels(y_true, y_pred, labels: list[str], targets=None) -> Report:
+    """Every metric of one set of predicted labels (and per target, when there are several targets)."""
     y_true, y_pred = list(y_true), list(y_pred)
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     metrics = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "macro_f1": macro_f1(y_true, y_pred, labels),
-        "f_avg": f_avg(y_true, y_pred, [lab for lab in ("FAVOR", "AGAINST") if lab in labels]),
+        "f_avg": f_avg(y_true, y_pred, labels),
         "n": float(len(y_true)),
     }
     for i, lab in enumerate(labels):
@@ -60,8 +70,7 @@ def evaluate(y_true, y_pred, labels: list[str], targets=None) -> Report:
     if targets is not None and len(set(targets)) > 1:
         frame = pd.DataFrame({"t": list(targets), "y": y_true, "p": y_pred})
         per_target = pd.DataFrame([
-            {"target": t, "n": len(g), "macro_f1": macro_f1(g["y"], g["p"], labels),
-             "f_avg": f_avg(g["y"], g["p"], [lab for lab in ("FAVOR", "AGAINST") if lab in labels])}
+            {"target": t, "n": len(g), "macro_f1": macro_f1(g["y"], g["p"], labels), "f_avg": f_avg(g["y"], g["p"], labels)}
             for t, g in frame.groupby("t")])
         # P-Stance's headline number: macro-F1 per target, averaged over targets.
         metrics["target_avg_macro_f1"] = float(per_target["macro_f1"].mean())
@@ -73,24 +82,3 @@ def evaluate(y_true, y_pred, labels: list[str], targets=None) -> Report:
         text_report=classification_report(y_true, y_pred, labels=labels, digits=3, zero_division=0),
         per_target=per_target,
     )
-
-
-def confusion_png(report: Report, path: Path, title: str) -> Path:
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    from .plots import new_figure, save_figure
-
-    fig, ax = new_figure((4.5, 4))
-    ConfusionMatrixDisplay(report.confusion, display_labels=report.labels).plot(ax=ax, colorbar=False, cmap="Blues")
-    ax.set_title(title, fontsize=10)
-    return save_figure(fig, path)
-
-
-def predictions_frame(df: pd.DataFrame, proba: np.ndarray, labels: list[str]) -> pd.DataFrame:
-    """Per-row predictions with scores: the basis for misclassified lists and paired bootstraps."""
-    out = df.drop(columns=[c for c in ("split",) if c in df.columns]).copy()
-    out["predicted"] = [labels[i] for i in proba.argmax(axis=1)]
-    out["confidence"] = proba.max(axis=1)
-    for j, lab in enumerate(labels):
-        out[f"p_{lab.lower()}"] = proba[:, j]
-    return out

@@ -6,8 +6,6 @@ macro-F1 of the answered ones, so a user can pick the threshold that reaches a t
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -32,22 +30,3 @@ def coverage_table(y_true, proba: np.ndarray, labels: list[str], thresholds=THRE
                      "accuracy": float((yt == yp).mean()),
                      "macro_f1": macro_f1(yt, yp, range(len(labels)))})
     return pd.DataFrame(rows)
-
-
-def coverage_png(table: pd.DataFrame, path: Path, title: str) -> Path:
-    from .plots import new_figure, save_figure
-
-    fig, ax = new_figure((5.2, 4))
-    ax.plot(table["coverage"], table["macro_f1"], "o-", ms=4, label="macro-F1 of answered")
-    ax.plot(table["coverage"], table["accuracy"], "s--", ms=3, label="accuracy of answered")
-    for _, r in table.iloc[1::2].iterrows():  # every other threshold, to stay legible
-        ax.annotate(f"{r['min_confidence']:.2f}", (r["coverage"], r["macro_f1"]), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel("coverage (share answered)")
-    ax.set_ylabel("score on answered statements")
-    ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
-    ax.invert_xaxis()  # left to right: stricter thresholds
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="lower left")
-    return save_figure(fig, path)

@@ -1,0 +1,76 @@
+"""Score a model on a labelled frame and write the evaluation files (plots, reports, predictions, tables).
+
+The same metric names, files and tables whatever kind produced the labels. Nothing here talks to MLflow:
+train and `stance evaluate` log an Evaluation with tracking.log_evaluation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..models.base import StanceModel
+from ..models.calibrated import CalibratedModel, uncalibrated
+from .calibration import calibration_metrics
+from .coverage import coverage_table
+from .error_analysis import group_tables
+from .metrics import Report, score_labels
+from .plots import confusion_png, coverage_png, reliability_png
+
+
+@dataclass
+class Evaluation:
+    name: str
+    report: Report
+    predictions: pd.DataFrame
+    files: list[Path]
+    # Shown as tables in the MLflow UI (mlflow.log_table): misclassified, coverage, by_<column>.
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out_dir: Path) -> Evaluation:
+    """`name` prefixes every metric (test_macro_f1, realdev_f_avg, ...) so runs line up in MLflow."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Raw probabilities once; the calibrated ones from them (no second pass through the model).
+    raw = uncalibrated(model).predict_proba(df["text"].tolist(), df["target"].tolist())
+    proba = model.calibrator(raw) if isinstance(model, CalibratedModel) else raw
+    preds = predictions_frame(df, proba, model.labels)
+    report = score_labels(df["label"], preds["predicted"], model.labels, targets=df["target"])
+    y = [model.labels.index(lab) for lab in df["label"]]
+    report.metrics.update(calibration_metrics(raw, proba, y))
+    files = [confusion_png(report, out_dir / f"confusion_{name}.png",
+                           f"{model.kind} on {name} (macro-F1 {report.metrics['macro_f1']:.3f})")]
+    files.append(reliability_png(raw, proba, y, out_dir / f"reliability_{name}.png", f"{model.kind} on {name}"))
+    (out_dir / f"classification_report_{name}.txt").write_text(report.text_report)
+    files.append(out_dir / f"classification_report_{name}.txt")
+    preds.to_csv(out_dir / f"predictions_{name}.csv", index=False)
+    files.append(out_dir / f"predictions_{name}.csv")
+    wrong = preds[preds["label"] != preds["predicted"]].sort_values("confidence", ascending=False)
+    wrong.to_csv(out_dir / f"misclassified_{name}.csv", index=False)
+    files.append(out_dir / f"misclassified_{name}.csv")
+    if not report.per_target.empty:
+        report.per_target.to_csv(out_dir / f"per_target_{name}.csv", index=False)
+        files.append(out_dir / f"per_target_{name}.csv")
+    curve = coverage_table(df["label"], proba, model.labels)
+    curve.to_csv(out_dir / f"coverage_{name}.csv", index=False)
+    files += [out_dir / f"coverage_{name}.csv",
+              coverage_png(curve, out_dir / f"coverage_{name}.png", f"{model.kind} on {name}: answer only when sure")]
+    tables = {f"misclassified_{name}": wrong.reset_index(drop=True), f"coverage_{name}": curve}
+    tables.update({f"{t}_{name}": g for t, g in group_tables(preds, model.labels).items()})
+    for t, g in tables.items():
+        if t.startswith("by_"):
+            g.to_csv(out_dir / f"{t}.csv", index=False)
+            files.append(out_dir / f"{t}.csv")
+    return Evaluation(name, report, preds, files, tables)
+
+
+def predictions_frame(df: pd.DataFrame, proba: np.ndarray, labels: list[str]) -> pd.DataFrame:
+    """Per-row predictions with scores: the basis for misclassified lists and paired bootstraps."""
+    out = df.drop(columns=[c for c in ("split",) if c in df.columns]).copy()
+    out["predicted"] = [labels[i] for i in proba.argmax(axis=1)]
+    out["confidence"] = proba.max(axis=1)
+    for j, lab in enumerate(labels):
+        out[f"p_{lab.lower()}"] = proba[:, j]
+    return out

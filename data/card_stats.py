@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stance.metrics import macro_f1
+from stance.evaluation.metrics import macro_f1
 from stance.table import frame_markdown
 
 ORDER = ["FAVOR", "AGAINST", "NONE"]

@@ -144,6 +144,8 @@ class EvalSetConfig(_Strict):
 class KindConfig(_Strict):
     """The `model:` section of one kind (its `kind` tag picks the class); options every kind shares go here."""
 
+    per_target: bool = False  # one model of this kind per target, routed by target (stance.models.per_target)
+
 
 class TfidfConfig(KindConfig):
     kind: Literal["tfidf"] = "tfidf"

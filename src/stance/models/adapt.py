@@ -74,6 +74,10 @@ def adapt_encoder(source: str, texts: Sequence[str], out: Path, cfg: AdaptConfig
     facts: dict[str, Any] = {"adapt_texts": len(train), "adapt_heldout": len(held)}
     if held:
         facts["adapt_heldout_loss_before"] = float(trainer.evaluate()["eval_loss"])
+    if cfg.head_epochs:
+        # A sentence-embedding checkpoint ships no MLM head: train the new head alone first, so its random
+        # gradients do not reach (and wreck) the encoder in the first steps.
+        facts["adapt_head_loss"] = _train_head_only(model, args, trainer, cfg)
     result = trainer.train()
     facts["adapt_steps"] = int(result.global_step)
     facts["adapt_train_loss"] = float(result.training_loss)
@@ -86,3 +90,19 @@ def adapt_encoder(source: str, texts: Sequence[str], out: Path, cfg: AdaptConfig
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     return facts
+
+
+def _train_head_only(model: Any, args: Any, trainer: Any, cfg: AdaptConfig) -> float:
+    from transformers import Trainer
+
+    encoder = model.base_model
+    for p in encoder.parameters():
+        p.requires_grad = False
+    head_args = args.__class__(**{**args.to_dict(), "num_train_epochs": cfg.head_epochs, "max_steps": -1,
+                                  "learning_rate": cfg.head_learning_rate})
+    head = Trainer(model=model, args=head_args, train_dataset=trainer.train_dataset,
+                   data_collator=trainer.data_collator, processing_class=trainer.processing_class)
+    loss = float(head.train().training_loss)
+    for p in encoder.parameters():
+        p.requires_grad = True
+    return loss

@@ -29,6 +29,8 @@ class PerTargetModel(StanceModel):
     """Its `kind` is the wrapped kind's, so everything the registry says about that kind (explanation method,
     prediction paths, pip requirements) holds for it too."""
 
+    per_target = True
+
     def __init__(self, cfg, labels: list[str], seed: int = 13):
         from . import model_class
 

@@ -12,6 +12,9 @@ def test_headline_is_real_statements_first_authored_corpus_last():
     assert headline_metrics(DEMO_LIKE) == ["test_realpool_macro_f1", "realdev_macro_f1", "test_corpus_macro_f1"]
     assert headline_metrics({"test_macro_f1": 0.7, "dev_macro_f1": 0.8, "taskB_macro_f1": 0.3}) == \
         ["test_macro_f1", "taskB_macro_f1"]
+    # Several targets (SemEval, P-Stance): the target-averaged macro-F1 belongs to the test set, it is not a set.
+    assert headline_metrics({"test_macro_f1": 0.7, "test_target_avg_macro_f1": 0.6, "dev_target_avg_macro_f1": 0.5,
+                             "dev_macro_f1": 0.8}) == ["test_macro_f1"]
     rows = [line.split("|")[2].strip() for line in metrics_table({"tfidf": DEMO_LIKE}).splitlines()[2:]]
     assert rows == ["test_realpool (n=384)", "realdev (n=303)", "test_corpus (n=827)"]
 

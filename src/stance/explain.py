@@ -96,6 +96,8 @@ def _coefficients(clf) -> tuple[np.ndarray, list[str]]:
 
 def _linear(model: StanceModel, text: str, target: str, label: str, top: int) -> tuple[list[float], list, float]:
     base = uncalibrated(model)
+    if hasattr(base, "for_target"):  # per-target: the classifier that scored this target
+        base = base.for_target(target)
     pipe = getattr(base, "pipeline", None)
     if pipe is None:
         raise ValueError(f"the linear method needs a TF-IDF model, not {model.kind}; use method='occlusion'")

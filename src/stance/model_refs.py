@@ -19,7 +19,8 @@ def _local_model_dir(path: Path) -> Path:
     if (path / models.META_FILE).is_file():
         return path
     if (path / MLFLOW_MODEL_FILE).is_file():
-        inside = [p.parent for p in path.rglob(models.META_FILE)]
+        found = [p.parent for p in path.rglob(models.META_FILE)]
+        inside = [p for p in found if not any(q in p.parents for q in found)]  # a per-target model's parts are not models
         if len(inside) == 1:
             return inside[0]
         if len(inside) > 1:

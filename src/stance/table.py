@@ -40,7 +40,8 @@ AUTHORED = "test_corpus"  # the bundled corpus's own test split: authored statem
 def eval_prefixes(metrics: dict[str, float]) -> tuple[str, ...]:
     """Evaluation sets in a run's metrics, real text first: per-source test splits (test_<source>) when the run
     had several sources, else the test split; the extra evaluation sets (realdev, ...); the authored corpus last."""
-    sets = [k[: -len("_macro_f1")] for k in metrics if k.endswith("_macro_f1")]
+    # <set>_target_avg_macro_f1 is a metric of <set> (macro-F1 per target, averaged), not an evaluation set.
+    sets = [k[: -len("_macro_f1")] for k in metrics if k.endswith("_macro_f1") and "_target_avg" not in k]
     sources = [s for s in sets if s.startswith("test_") and s != AUTHORED]
     extra = [s for s in sets if s not in ("dev", "test") and not s.startswith("test_")]
     if not sources and AUTHORED not in sets:

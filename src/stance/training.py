@@ -18,6 +18,7 @@ from .data import load_data, load_eval_set
 from .evaluation.features import top_features_table
 from .evaluation.scoring import evaluate_model
 from .models.calibrated import calibrate
+from .models.per_target import UnseenTargetError
 from .pyfunc_frame import score_frame
 from .run_summary import describe_run
 from .table import headline_metrics
@@ -145,7 +146,11 @@ def _evaluate_all(model: StanceModel, data: StanceData, eval_sets: dict[str, pd.
         if df is None:
             say(f"skipping evaluation set {name!r}: file not found (optional)")
             continue
-        ev = evaluate_model(model, df, name, out)
+        try:
+            ev = evaluate_model(model, df, name, out)
+        except UnseenTargetError as e:  # a per-target model has no classifier for this set's target
+            say(f"skipping evaluation set {name!r}: {e}")
+            continue
         metrics.update(ev.report.prefixed(name))
         tracking.log_evaluation(ev)
     return metrics

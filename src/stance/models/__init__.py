@@ -69,7 +69,24 @@ def check_inference(name: str, inference: str | None, what: str, allow_auto: boo
 
 
 def build(cfg, labels: list[str], seed: int) -> StanceModel:
+    if cfg.per_target:
+        return _per_target_class()(cfg, labels, seed)
     return model_class(cfg.kind)(cfg, labels, seed)
+
+
+def _per_target_class() -> type[StanceModel]:
+    from .per_target import PerTargetModel
+
+    return PerTargetModel
+
+
+def model_config(data: dict):
+    """A saved model's `config` back as the typed config of its kind."""
+    from pydantic import TypeAdapter
+
+    from ..config import ModelConfig
+
+    return TypeAdapter(ModelConfig).validate_python(data)
 
 
 def load(path: str | Path, inference: str | None = None) -> StanceModel:
@@ -89,7 +106,9 @@ def _load(path: Path, inference: str | None) -> StanceModel:
     meta = read_meta(path)
     verify(path, meta)
     check_inference(meta["kind"], inference, str(path))
-    model = model_class(meta["kind"]).load(path, inference=inference)
+    # A per-target model wraps classifiers of its kind (like the calibrator, a wrapper rather than a kind).
+    model_cls = _per_target_class() if meta.get("per_target") else model_class(meta["kind"])
+    model = model_cls.load(path, inference=inference)
     from .calibration import CALIBRATION_FILE  # numpy: imported once a model is being loaded anyway
 
     if (path / CALIBRATION_FILE).is_file():

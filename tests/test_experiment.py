@@ -34,6 +34,22 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     assert "experiment_wall_s" in parent.data.metrics
 
 
+def test_a_store_given_with_set_holds_the_parent_and_its_children(tiny_corpus, tracking_uri, tmp_path):
+    """--set tracking.uri=... once left the parent run in the default store: the children then failed."""
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(f"""name: tiny
+experiment: stance-tiny
+configs: [{ROOT / 'configs' / 'baseline.yaml'}]
+seeds: [1]
+overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]", "model.min_df=1"]
+""")
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    result = run_experiment(exp, [f"tracking.uri={other}"], compare=False)
+    client = mlflow.MlflowClient(other)
+    assert client.get_run(result.parent_run_id).info.status == "FINISHED"
+    assert client.get_run(result.children[0].run_id).data.tags["mlflow.parentRunId"] == result.parent_run_id
+
+
 def test_compare_table_and_bootstrap_from_logged_predictions(tiny_corpus, tracking_uri, tmp_path, capsys):
     from stance.compare import compare_runs, paired_bootstrap
 

@@ -59,7 +59,11 @@ def run_experiment(path: str | Path, extra: list[str] | None = None, compare: bo
     configs = plan(spec, extra)
     start = time.perf_counter()
     children = []
-    with tracking.run(spec.experiment, tags={"run_type": "experiment"}, run_name=spec.name) as parent:
+    uris = {c.tracking.uri for c in configs}
+    if len(uris) > 1:  # the parent and its children must live in one store
+        raise ValueError(f"{path}: the configs name different tracking stores {sorted(map(str, uris))}; "
+                         f"give one with --set tracking.uri=...")
+    with tracking.run(spec.experiment, uri=uris.pop(), tags={"run_type": "experiment"}, run_name=spec.name) as parent:
         tracking.log_text(Path(path).read_text(encoding="utf-8"), "experiment.yaml")
         tracking.log_params({"experiment.configs": spec.configs, "experiment.seeds": spec.seeds,
                              "experiment.overrides": spec.overrides + (extra or [])})

@@ -66,7 +66,7 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     from stance.training import train
 
     weak = train(shrunk_config("baseline.yaml", tiny_corpus, C=0.0001, class_weight=None,
-                               extra=("tracking.experiment=stance-cmp", "tracking.tags={model_kind: tfidf-weak}")))
+                               extra=("tracking.experiment=stance-cmp", "tracking.registered_model=stance-tfidf-weak")))
     report = compare_runs(experiment="stance-cmp")
     table = report.table.set_index("model")
     assert set(table.index) == {"tfidf", "tfidf-weak"}

@@ -113,11 +113,13 @@ def _eval_sets(runs) -> list[str]:
 
 
 def summarize(runs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(means, standard deviations) per (dataset, model kind) group; see Comparison.table and .spread."""
+    """(means, standard deviations) per (dataset, model) group, a model being a config's registered name less
+    "stance-" (tag model_name); see Comparison.table and .spread."""
     extra = [f"{p}_{m}" for p in _eval_sets(runs) for m in ("f_avg", "macro_f1")]
     groups: dict[tuple[str, str], list] = {}
     for r in runs:
-        key = (r.data.params.get("data.name", "?"), r.data.tags.get("model_kind", "?"))
+        model = r.data.tags.get("model_name") or r.data.tags.get("model_kind", "?")  # runs from before model_name
+        key = (r.data.params.get("data.name", "?"), model)
         groups.setdefault(key, []).append(r)
     rows, spreads = [], []
     nan = float("nan")

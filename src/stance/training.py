@@ -83,7 +83,9 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
     data, eval_sets, used = _read_inputs(cfg)
     model = models.build(cfg.model, data.labels, cfg.seed)
 
-    tags = {"model_kind": cfg.model.kind, **cfg.tracking.tags}
+    # model_name tells apart configs of one kind (pooled vs per-target, MiniLM vs mpnet) in comparisons.
+    tags = {"model_kind": cfg.model.kind, "model_name": cfg.registered_model_name.removeprefix("stance-"),
+            **cfg.tracking.tags}
     # A readable default name (MLflow's random names repeat here: we seed `random` before the run starts).
     run_name = cfg.tracking.run_name or f"{cfg.model.kind} {data.name} seed={cfg.seed}"
     with interrupt.handle_signals(), tracking.run(cfg.tracking.experiment, uri=cfg.tracking.uri, tags=tags,

@@ -92,3 +92,21 @@ def test_train_tracks_and_serves_a_per_target_model(tmp_path, tracking_uri):
     out = mlflow.pyfunc.load_model(result.model_uri).predict(
         pd.DataFrame({"text": [FAVOR[3]], "target": [OTHER]}))
     assert out["label"].tolist() == ["AGAINST"]
+
+
+@pytest.mark.slow
+def test_per_target_transformer_saves_loads_and_switches_paths(tmp_path):
+    from stance.config import TransformerConfig
+
+    df = two_target_frame()
+    cfg = TransformerConfig(per_target=True, epochs=1, batch_size=8, max_length=40, early_stopping_patience=None,
+                            inference="fp32")
+    model = models.build(cfg, ["FAVOR", "AGAINST", "NONE"], seed=1)
+    model.fit(df[df.split == "train"], df[df.split == "dev"], work_dir=tmp_path / "work")
+    model.save(tmp_path / "m")
+    loaded = models.load(tmp_path / "m", inference="bf16")
+    assert loaded.kind == "transformer" and {m.inference for m in loaded.models.values()} == {"bf16"}
+    loaded.set_inference("fp32")
+    texts = [FAVOR[0], AGAINST[0]]
+    for t in (TARGET, OTHER):
+        assert np.allclose(loaded.predict_proba(texts, [t] * 2), model.predict_proba(texts, [t] * 2), atol=1e-5)

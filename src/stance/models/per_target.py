@@ -86,6 +86,11 @@ class PerTargetModel(StanceModel):
             raise UnseenTargetError(f"no classifier for target {target!r} (known targets: {self.targets})")
         return self.models[target]
 
+    def set_inference(self, mode: str) -> None:
+        """A kind with prediction paths (config.KINDS): switch every target's model."""
+        for model in self.models.values():
+            model.set_inference(mode)  # type: ignore[attr-defined]
+
     def params(self) -> dict[str, Any]:
         per = [m.params() for m in self.models.values()]
         sizes = {k: sum(p.get(k, 0) for p in per) for k in ("n_features",) if any(k in p for p in per)}

@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ..evaluation.metrics import macro_f1
-
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -145,6 +143,8 @@ def select(model: "TransformerModel", dev: "pd.DataFrame", tolerance: float) -> 
     Returns flat facts to log: the two choices and, per path, dev macro-F1, label agreement with fp32,
     statements/s at the model's eval batch size and the batch-1 p50 in ms.
     """
+    from ..evaluation.metrics import macro_f1  # scikit-learn: paid after training, never by a prediction
+
     texts, targets = dev["text"].tolist(), dev["target"].tolist()
     gold = [model.labels.index(lab) for lab in dev["label"]]
     facts: dict[str, Any] = {}

@@ -401,8 +401,9 @@ class TransformerModel(StanceModel):
             _check_safetensors(weights)
         if "tokenizer" in meta:  # else the pad token comes from the transformers tokenizer
             m._pad, m.input_names = tuple(meta["tokenizer"]["pad"]), list(meta["tokenizer"]["input_names"])
-        m.inference_facts = meta.get("inference_selection") or {"inference": meta.get("inference", "fp32")}
-        m.inference_facts.setdefault("inference_batch1", meta.get("inference_batch1", m.inference_facts["inference"]))
+        batch = meta.get("inference", "fp32")  # the saved choices; older models have one path for both
+        m.inference_facts = {**(meta.get("inference_selection") or {}), "inference": batch,
+                             "inference_batch1": meta.get("inference_batch1", batch)}
         m.set_inference(inference if inference not in (None, "auto") else "auto")
         return m
 

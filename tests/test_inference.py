@@ -54,7 +54,8 @@ def test_choice_is_measured_on_dev_logged_and_saved_with_the_model(trained):
     meta = json.loads((trained.model_dir / "stance_model.json").read_text())
     assert (meta["inference"], meta["inference_batch1"]) == (choice, single)
     assert meta["inference_selection"]["inference"] == choice
-    assert {p.name for p in trained.model_dir.glob("*.onnx")} == {ONNX_FILES[m] for m in {choice, single} & set(ONNX_FILES)}
+    chosen_graphs = {ONNX_FILES[m] for m in {choice, single} & set(ONNX_FILES)}
+    assert {p.name for p in trained.model_dir.glob("*.onnx")} == chosen_graphs
     assert not [p.name for p in trained.model_dir.iterdir() if p.suffix in (".bin", ".pt", ".pkl")]
     pyfunc = mlflow.pyfunc.load_model(trained.model_uri)
     assert (pyfunc.unwrap_python_model().model.inference, pyfunc.unwrap_python_model().model.inference_batch1) == (
@@ -126,8 +127,10 @@ def test_saved_choices_round_trip_and_the_onnx_files_are_checksummed(onnx_dir):
 
 def test_onnx_paths_predict_without_torch_or_transformers(onnx_dir):
     code = (f"import sys, json\nfrom stance import predict\n"
-            f"r = predict({TEXTS[:3]!r}, model={str(onnx_dir)!r})\none = predict({TEXTS[0]!r}, model={str(onnx_dir)!r})\n"
-            f"print(json.dumps([[p.label for p in r], one.label, [m for m in ('torch', 'transformers') if m in sys.modules]]))")
+            f"r = predict({TEXTS[:3]!r}, model={str(onnx_dir)!r})\n"
+            f"one = predict({TEXTS[0]!r}, model={str(onnx_dir)!r})\n"
+            f"heavy = [m for m in ('torch', 'transformers') if m in sys.modules]\n"
+            f"print(json.dumps([[p.label for p in r], one.label, heavy]))")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

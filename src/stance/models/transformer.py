@@ -329,7 +329,8 @@ class TransformerModel(StanceModel):
 
         def run(enc: dict) -> np.ndarray:
             with torch.inference_mode(), paths.autocast(mode, device):
-                return module(**{k: torch.from_numpy(v).to(device) for k, v in enc.items()}).logits.float().cpu().numpy()
+                logits = module(**{k: torch.from_numpy(v).to(device) for k, v in enc.items()}).logits
+                return logits.float().cpu().numpy()
         run.module = module  # type: ignore[attr-defined]
         return run
 

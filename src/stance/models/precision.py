@@ -30,13 +30,14 @@ if TYPE_CHECKING:
 Mode = Literal["fp32", "bf16", "int8", "onnx", "onnx-int8"]
 MODES: tuple[Mode, ...] = ("fp32", "bf16", "int8", "onnx", "onnx-int8")
 TORCH_MODES: tuple[Mode, ...] = ("fp32", "bf16", "int8")
+GPU_MODES: tuple[Mode, ...] = ("fp32", "bf16")
 ONNX_FILES: dict[str, str] = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
 BATCH1_TIMED = 40  # dev statements scored one at a time for the batch-1 choice
 
 
 def available_modes(device: str) -> tuple[Mode, ...]:
     # Dynamic quantization and the ONNX Runtime session used here are CPU-only.
-    return MODES if device == "cpu" else ("fp32", "bf16")
+    return MODES if device == "cpu" else GPU_MODES
 
 
 def check_mode(mode: str, device: str) -> Mode:

@@ -47,8 +47,8 @@ def resolve_pretrained(name: str) -> str:
 
 
 def pick_device(cfg: TransformerConfig, cpu_paths: bool = False) -> str:
-    """cuda when configured or (auto) available. `cpu_paths`: the model's saved paths are CPU-only (ONNX Runtime),
-    so auto means cpu without importing torch to ask."""
+    """cuda when configured or (auto) available. `cpu_paths`: the saved choices include a CPU-only path (ONNX Runtime,
+    int8), so they were measured on CPU: auto means cpu, without importing torch to ask."""
     if cfg.device == "cpu" or (cfg.device == "auto" and cpu_paths):
         return "cpu"
     import torch
@@ -396,7 +396,7 @@ class TransformerModel(StanceModel):
         cfg = TransformerConfig.model_validate(meta["config"])
         chosen = [inference] if inference not in (None, "auto") else [meta.get("inference", "fp32"),
                                                                     meta.get("inference_batch1", "fp32")]
-        m = cls(cfg, meta["labels"], meta.get("seed", 13), device=pick_device(cfg, all(map(paths.is_onnx, chosen))))
+        m = cls(cfg, meta["labels"], meta.get("seed", 13), device=pick_device(cfg, any(m not in paths.GPU_MODES for m in chosen)))
         m.targets, m._path = meta.get("targets", []), path
         for weights in sorted(path.glob("*.safetensors")):
             _check_safetensors(weights)

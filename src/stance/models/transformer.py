@@ -396,7 +396,8 @@ class TransformerModel(StanceModel):
         cfg = TransformerConfig.model_validate(meta["config"])
         chosen = [inference] if inference not in (None, "auto") else [meta.get("inference", "fp32"),
                                                                     meta.get("inference_batch1", "fp32")]
-        m = cls(cfg, meta["labels"], meta.get("seed", 13), device=pick_device(cfg, any(m not in paths.GPU_MODES for m in chosen)))
+        cpu_only = any(c not in paths.GPU_MODES for c in chosen)
+        m = cls(cfg, meta["labels"], meta.get("seed", 13), device=pick_device(cfg, cpu_only))
         m.targets, m._path = meta.get("targets", []), path
         for weights in sorted(path.glob("*.safetensors")):
             _check_safetensors(weights)

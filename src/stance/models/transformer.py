@@ -286,8 +286,9 @@ class TransformerModel(StanceModel):
         if self._fast is None:
             from tokenizers import Tokenizer
 
-            if self._tokenizer is None and self._path is not None and (self._path / "tokenizer.json").is_file():
-                fast = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+            saved = self._path / "tokenizer.json" if self._path is not None else None
+            if self._tokenizer is None and self._pad is not None and saved is not None and saved.is_file():
+                fast = Tokenizer.from_file(str(saved))  # the pad token was saved in the metadata
             else:
                 fast = Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
                 self._pad = (self.tokenizer.pad_token, int(self.tokenizer.pad_token_id))

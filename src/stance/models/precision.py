@@ -14,6 +14,7 @@ macro-F1, the fastest at batch 64 (`inference`) and, separately, the fastest for
 from __future__ import annotations
 
 import contextlib
+import inspect
 import tempfile
 import time
 import warnings
@@ -83,7 +84,12 @@ def export_onnx(model: Any, input_names: list[str], mode: Mode) -> bytes:
 
     with tempfile.TemporaryDirectory(prefix="stance-onnx-") as tmp:
         float_file, int8_file = Path(tmp, "model.onnx"), Path(tmp, "model-int8.onnx")
-        dummy = tuple(torch.ones((2, 8), dtype=torch.long) for _ in input_names)
+        # Positional example inputs in forward()'s order (the tokenizer lists token_type_ids before attention_mask:
+        # named in its order, the graph's "attention_mask" fed the token types), one row padded.
+        input_names = [name for name in inspect.signature(model.forward).parameters if name in input_names]
+        example = {"input_ids": torch.full((2, 8), 100), "attention_mask": torch.tensor([[1] * 8, [1] * 5 + [0] * 3]),
+                   "token_type_ids": torch.tensor([[0] * 4 + [1] * 4, [0] * 3 + [1] * 2 + [0] * 3])}
+        dummy = tuple(example.get(name, torch.ones((2, 8), dtype=torch.long)) for name in input_names)
         axes = {name: {0: "batch", 1: "sequence"} for name in input_names}
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes

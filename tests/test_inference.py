@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -61,6 +62,8 @@ def test_choice_is_measured_on_dev_logged_and_saved_with_the_model(trained):
     assert (pyfunc.unwrap_python_model().model.inference, pyfunc.unwrap_python_model().model.inference_batch1) == (
         choice, single)
     assert load(trained.model_dir).inference == choice
+    # The logged model's environment can run the ONNX paths.
+    assert "onnxruntime==" in Path(mlflow.pyfunc.get_model_dependencies(trained.model_uri)).read_text()
 
 
 def test_quantized_and_bf16_paths_stay_close_to_float(trained):

@@ -35,7 +35,11 @@ for key, value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MLFLOW_D
     os.environ.setdefault(key, value)
 sys.path.insert(0, str(ROOT / "src"))
 
-MODES = ("fp32", "bf16", "int8")
+MODES = ("fp32", "bf16", "int8", "onnx", "onnx-int8")
+REALDEV = ROOT.parent / "shared" / "realdev"
+REALPOOL = Path(os.environ.get("STANCE_REALPOOL", ROOT.parent / "shared" / "realpool")) / "realpool.jsonl"
+REAL_TARGET = ("stricter federal immigration enforcement, including federal conditions that require local governments "
+               "to cooperate with immigration authorities")
 
 
 def peak_rss_mb() -> float:
@@ -74,15 +78,26 @@ def macro_f1(gold, pred) -> float:
 # ---------------------------------------------------------------- child: one prediction path
 
 
-def worker(args: argparse.Namespace) -> None:
-    """Score the test split with one path; print JSON (labels, timings, this process's peak RSS)."""
-    import torch
+def eval_sets(test_rows: int | None, real_rows: int) -> dict:
+    """The corpus test split and real-length statements: every realdev statement (labelled) plus a seeded sample
+    of the real pool's texts, up to `real_rows`, all scored toward the corpus target. Read here, never copied."""
+    import pandas as pd
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    test = load_splits()["test"].head(args.test_rows)
-    texts, targets = test["text"].tolist(), test["target"].tolist()
-    singles = texts[:args.single_n]
+    real = [pd.read_json(f, lines=True).assign(source=f.stem) for f in sorted(REALDEV.glob("*.jsonl"))]
+    if REALPOOL.is_file():
+        pool = pd.read_json(REALPOOL, lines=True)
+        need = max(0, real_rows - sum(len(r) for r in real))
+        real.append(pool.sample(n=min(need, len(pool)), random_state=13).assign(label=None, source="realpool"))
+    sets = {"corpus test": load_splits()["test"].head(test_rows)}
+    if real:
+        sets["real statements"] = pd.concat(real, ignore_index=True)[["text", "label", "source"]].assign(
+            target=REAL_TARGET)
+    return sets
+
+
+def path_fns(args: argparse.Namespace):
+    """(one statement -> label, statements -> labels) for the HF pipeline or one stance path ("auto": the
+    default, i.e. the saved batch path for lists and the saved batch-1 path for one statement)."""
     if args.worker == "pipeline":
         from transformers import pipeline
         from transformers.utils import logging as hf_logging
@@ -97,33 +112,47 @@ def worker(args: argparse.Namespace) -> None:
         def batch(ts: list[str], tgs: list[str]) -> list[str]:
             out = pipe([{"text": g, "text_pair": t} for t, g in zip(ts, tgs)], batch_size=64, **kw)
             return [r[0]["label"] for r in out]
-    else:
-        from stance.models import load
-        from stance import predict
+        return one, batch
+    from stance.models import load
+    from stance import predict
 
-        model = load(args.model, inference=args.worker)
-        model.cfg = model.cfg.model_copy(update={"eval_batch_size": 64})
+    model = load(args.model, inference=args.worker)
+    model.cfg = model.cfg.model_copy(update={"eval_batch_size": 64})
 
-        def one(text: str, target: str) -> str:
-            return predict(text, model, target).label
+    def one(text: str, target: str) -> str:
+        return predict(text, model, target).label
 
-        def batch(ts: list[str], tgs: list[str]) -> list[str]:
-            return [p.label for p in predict(ts, model, tgs)]
+    def batch(ts: list[str], tgs: list[str]) -> list[str]:
+        return [p.label for p in predict(ts, model, tgs)]
+    return one, batch
 
+
+def time_path(one, batch, texts: list[str], targets: list[str], single_n: int) -> dict:
     batch(texts[:64], targets[:64])  # warm-up: first-call allocations, int8 packing, oneDNN kernels
-    for t, g in zip(singles[:5], targets[:5]):
+    for t, g in zip(texts[:5], targets[:5]):
         one(t, g)
     lat = []
-    for t, g in zip(singles, targets):
+    for t, g in zip(texts[:single_n], targets):
         start = time.perf_counter()
         one(t, g)
         lat.append(time.perf_counter() - start)
     start = time.perf_counter()
     labels = batch(texts, targets)
     bulk_s = time.perf_counter() - start
-    print(json.dumps({"labels": labels, "bs1_per_s": len(lat) / sum(lat), "p50_ms": percentile_ms(lat, 50),
-                      "p95_ms": percentile_ms(lat, 95), "bs64_per_s": len(texts) / bulk_s,
-                      "peak_rss_mb": peak_rss_mb()}))
+    return {"labels": labels, "bs1_per_s": len(lat) / sum(lat), "p50_ms": percentile_ms(lat, 50),
+            "p95_ms": percentile_ms(lat, 95), "bs64_per_s": len(texts) / bulk_s}
+
+
+def worker(args: argparse.Namespace) -> None:
+    """Score each evaluation set with one path; print JSON (labels, timings, this process's peak RSS)."""
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    one, batch = path_fns(args)
+    out = {name: time_path(one, batch, df["text"].tolist(), df["target"].tolist(), args.single_n)
+           for name, df in eval_sets(args.test_rows, args.real_rows).items()}
+    print(json.dumps({"sets": out, "peak_rss_mb": peak_rss_mb()}))
 
 
 def child_env() -> dict:
@@ -262,6 +291,7 @@ def streaming_section(tfidf_dir: Path, sizes: list[int], tmp: Path) -> list[dict
 
 
 def machine() -> dict:
+    import onnxruntime
     import torch
     import transformers
 
@@ -271,7 +301,8 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
             "torch_threads": torch.get_num_threads(), "avx512_bf16": "avx512_bf16" in flags,
             "vnni": "avx512_vnni" in flags or "avx_vnni" in flags, "torch": torch.__version__,
-            "transformers": transformers.__version__, "python": platform.python_version(),
+            "transformers": transformers.__version__, "onnxruntime": onnxruntime.__version__,
+            "python": platform.python_version(),
             "load_avg_start": os.getloadavg()}
 
 
@@ -279,55 +310,84 @@ def fmt(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
-def tables(r: dict) -> str:
-    m, tr, pr, tf, st = r["machine"], r["training"], r["prediction"], r["tfidf"], r["streaming"]
-    lines = [f"Machine: {m['cpu']}, {m['affinity']} cores used (torch threads {m['torch_threads']}), "
-             f"torch {m['torch']}, transformers {m['transformers']}; load average at start "
-             f"{m['load_avg_start'][0]:.2f}, at end {m['load_avg_end'][0]:.2f}.", "",
-             f"Training ({tr['rows']} statements x {tr['epochs']:g} epoch, with per-epoch dev evaluation on "
-             f"{tr['dev_rows']}):", "",
-             "| trainer | examples/s | wall s | ratio |", "|---|---|---|---|"]
+def training_table(tr: dict) -> list[str]:
+    lines = [f"Training ({tr['rows']} statements x {tr['epochs']:g} epoch, with per-epoch dev evaluation on "
+             f"{tr['dev_rows']}):", "", "| trainer | examples/s | wall s | ratio |", "|---|---|---|---|"]
     for name, key in (("stance (dynamic padding, length groups, bf16)", "ours"),
                       ("plain Trainer (padding=max_length, fp32)", "plain")):
         lines.append(f"| {name} | {fmt(tr[key]['examples_per_s'])} | {fmt(tr[key]['wall_s'])} | "
                      f"{tr[key]['examples_per_s'] / tr['plain']['examples_per_s']:.2f}x |")
-    lines += ["", f"Prediction (fine-tuned MiniLM-L6, {pr['n_test']} test statements; batch 1 over the first "
-                  f"{pr['n_single']}; default path chosen at training: **{pr['default']}**):", "",
-              "| path | batch 1 /s | p50 ms | p95 ms | batch 64 /s | vs pipeline (batch 64) | peak RSS MB | "
-              "test macro-F1 | Δ F1 vs fp32 (points) | labels = fp32 |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for name, row in pr["paths"].items():
-        lines.append(f"| {name} | {fmt(row['bs1_per_s'])} | {fmt(row['p50_ms'], 2)} | {fmt(row['p95_ms'], 2)} | "
-                     f"{fmt(row['bs64_per_s'])} | {row['bs64_vs_pipeline']:.2f}x | {fmt(row['peak_rss_mb'], 0)} | "
-                     f"{row['test_macro_f1']:.4f} | {row['delta_f1_points']:+.2f} | {row['agreement_fp32']:.1%} |")
-    lines += ["", "TF-IDF + logistic regression (configs/baseline.yaml):", "",
-              "| fit s (train split) | p50 ms | p95 ms | batch statements/s | test macro-F1 |", "|---|---|---|---|---|",
-              f"| {fmt(tf['fit_s'], 2)} ({tf['n_train']} rows) | {fmt(tf['p50_ms'], 2)} | {fmt(tf['p95_ms'], 2)} | "
-              f"{fmt(tf['batch_per_s'], 0)} | {tf['test_macro_f1']:.4f} |",
-              "", "Streaming `stance predict --input X.jsonl --output Y.jsonl` (TF-IDF model, child process):", "",
-              "| statements | input MB | peak RSS MB | wall s | statements/s |", "|---|---|---|---|---|"]
-    for row in st:
-        lines.append(f"| {row['statements']:,} | {fmt(row['input_mb'])} | {fmt(row['peak_rss_mb'], 0)} | "
-                     f"{fmt(row['wall_s'])} | {fmt(row['statements_per_s'], 0)} |")
-    lines += ["", "Targets:", "", "| target | measured | met |", "|---|---|---|"]
+    return lines + [""]
+
+
+def prediction_tables(pr: dict) -> list[str]:
+    lines = []
+    for name, s in pr["sets"].items():
+        lines += [f"Prediction, {name} ({s['n']:,} statements, macro-F1 on the {s['n_labelled']:,} labelled; batch 1 "
+                  f"over the first {pr['n_single']}; fine-tuned MiniLM-L6):", "",
+                  "| path | batch 1 /s | p50 ms | p95 ms | batch 64 /s | vs pipeline (batch 64) | peak RSS MB | "
+                  "macro-F1 | Δ F1 vs fp32 (points) | labels = fp32 |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for path, row in s["paths"].items():
+            lines.append(f"| {path} | {fmt(row['bs1_per_s'])} | {fmt(row['p50_ms'], 2)} | {fmt(row['p95_ms'], 2)} | "
+                         f"{fmt(row['bs64_per_s'])} | {row['bs64_vs_pipeline']:.2f}x | {fmt(row['peak_rss_mb'], 0)} | "
+                         f"{row['macro_f1']:.4f} | {row['delta_f1_points']:+.2f} | {row['agreement_fp32']:.1%} |")
+        lines.append("")
+    facts = pr["selection_on_dev"]
+    lines += ["Chosen at training on the dev split (fastest within 0.5 macro-F1 points of fp32):", "",
+              "| path | dev macro-F1 | labels = fp32 | batch statements/s | batch-1 p50 ms |", "|---|---|---|---|---|"]
+    for mode in MODES:
+        if f"inference_{mode}_dev_macro_f1" in facts:
+            lines.append(f"| {mode} | {facts[f'inference_{mode}_dev_macro_f1']:.4f} | "
+                         f"{facts[f'inference_{mode}_label_agreement']:.1%} | "
+                         f"{fmt(facts[f'inference_{mode}_statements_per_s'])} | "
+                         f"{fmt(facts[f'inference_{mode}_batch1_p50_ms'], 2)} |")
+    return lines + [""]
+
+
+def tfidf_tables(tf: dict, st: list[dict] | None) -> list[str]:
+    lines = ["TF-IDF + logistic regression (configs/baseline.yaml):", "",
+             "| fit s (train split) | p50 ms | p95 ms | batch statements/s | test macro-F1 |", "|---|---|---|---|---|",
+             f"| {fmt(tf['fit_s'], 2)} ({tf['n_train']} rows) | {fmt(tf['p50_ms'], 2)} | {fmt(tf['p95_ms'], 2)} | "
+             f"{fmt(tf['batch_per_s'], 0)} | {tf['test_macro_f1']:.4f} |", ""]
+    if st:
+        lines += ["Streaming `stance predict --input X.jsonl --output Y.jsonl` (TF-IDF model, child process):", "",
+                  "| statements | input MB | peak RSS MB | wall s | statements/s |", "|---|---|---|---|---|"]
+        lines += [f"| {row['statements']:,} | {fmt(row['input_mb'])} | {fmt(row['peak_rss_mb'], 0)} | "
+                  f"{fmt(row['wall_s'])} | {fmt(row['statements_per_s'], 0)} |" for row in st] + [""]
+    return lines
+
+
+def tables(r: dict) -> str:
+    m = r["machine"]
+    lines = [f"Machine: {m['cpu']}, {m['affinity']} cores used (torch threads {m['torch_threads']}), "
+             f"torch {m['torch']}, transformers {m['transformers']}, onnxruntime {m['onnxruntime']}; load average at "
+             f"start {m['load_avg_start'][0]:.2f}, at end {m['load_avg_end'][0]:.2f}.", ""]
+    lines += training_table(r["training"]) if "training" in r else []
+    lines += prediction_tables(r["prediction"])
+    lines += tfidf_tables(r["tfidf"], r.get("streaming")) if "tfidf" in r else []
+    lines += ["Targets:", "", "| target | measured | met |", "|---|---|---|"]
     for t in r["targets"]:
         lines.append(f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else 'no'} |")
     return "\n".join(lines)
 
 
 def targets(r: dict) -> list[dict]:
-    tr, pr, tf, st = r["training"], r["prediction"], r["tfidf"], r["streaming"]
-    best = pr["paths"][pr["default"]]
-    out = [
-        {"target": "training >= 1.5x plain Trainer examples/s", "measured": f"{tr['speedup']:.2f}x",
-         "met": tr["speedup"] >= 1.5},
-        {"target": "batch 64 >= 2x pipeline (default path)", "measured": f"{best['bs64_vs_pipeline']:.2f}x",
-         "met": best["bs64_vs_pipeline"] >= 2},
-        {"target": "transformer p50 < 10 ms (default path)", "measured": f"{best['p50_ms']:.2f} ms",
-         "met": best["p50_ms"] < 10},
-        {"target": "TF-IDF p50 < 1 ms", "measured": f"{tf['p50_ms']:.2f} ms", "met": tf["p50_ms"] < 1},
-        {"target": "default path within 0.5 macro-F1 points of fp32 (test)",
-         "measured": f"{best['delta_f1_points']:+.2f} points", "met": best["delta_f1_points"] >= -0.5},
-    ]
+    pr, out = r["prediction"], []
+    if "training" in r:
+        out.append({"target": "training >= 1.5x plain Trainer examples/s",
+                    "measured": f"{r['training']['speedup']:.2f}x", "met": r["training"]["speedup"] >= 1.5})
+    for name, s in pr["sets"].items():
+        best = s["paths"][pr["default"]]
+        out += [{"target": f"batch 64 >= 2x pipeline, {name} (default path)",
+                 "measured": f"{best['bs64_vs_pipeline']:.2f}x", "met": best["bs64_vs_pipeline"] >= 2},
+                {"target": f"transformer p50 < 10 ms, {name} (default path)", "measured": f"{best['p50_ms']:.2f} ms",
+                 "met": best["p50_ms"] < 10},
+                {"target": f"default path within 0.5 macro-F1 points of fp32, {name}",
+                 "measured": f"{best['delta_f1_points']:+.2f} points", "met": best["delta_f1_points"] >= -0.5}]
+    if "tfidf" in r:
+        out.append({"target": "TF-IDF p50 < 1 ms", "measured": f"{r['tfidf']['p50_ms']:.2f} ms",
+                    "met": r["tfidf"]["p50_ms"] < 1})
+    st = r.get("streaming") or []
     if len(st) >= 2:
         ratio = st[-1]["peak_rss_mb"] / st[0]["peak_rss_mb"]
         out.append({"target": f"streaming peak RSS at {st[-1]['statements']:,} within 10% of {st[0]['statements']:,}",
@@ -335,64 +395,95 @@ def targets(r: dict) -> list[dict]:
     return out
 
 
-def main(args: argparse.Namespace) -> dict:
+def training_section(splits, args, tmp: Path, say) -> tuple[dict, object]:
+    train = splits["train"].sample(n=min(args.train_rows, len(splits["train"])), random_state=13)
+    dev = splits["dev"].head(args.dev_rows)
+    say(f"training ours on {len(train)} rows")
+    model, cfg, ours_s = train_ours(train, dev, args.epochs, args.threads, tmp / "ours")
+    say(f"training plain Trainer on {len(train)} rows")
+    plain_s = train_plain(train, dev, cfg, args.epochs, tmp)
+    n_ex = len(train) * args.epochs
+    return {"rows": len(train), "dev_rows": len(dev), "epochs": args.epochs,
+            "ours": {"wall_s": ours_s, "examples_per_s": n_ex / ours_s},
+            "plain": {"wall_s": plain_s, "examples_per_s": n_ex / plain_s}, "speedup": plain_s / ours_s}, model
+
+
+def score_rows(paths: dict, sets: dict) -> dict:
+    """Per evaluation set: each path's timings, ratio to the pipeline, macro-F1 on its labelled rows and label
+    agreement with fp32."""
     import pandas as pd
 
+    out = {}
+    for name, df in sets.items():
+        labelled = df["label"].notna().to_numpy()
+        ref = paths["fp32"]["sets"][name]["labels"]
+        f1_ref = macro_f1(df["label"][labelled], pd.Series(ref)[labelled])
+        rows = {}
+        for path, res in paths.items():
+            row = dict(res["sets"][name])
+            labels = row.pop("labels")
+            row["macro_f1"] = macro_f1(df["label"][labelled], pd.Series(labels)[labelled])
+            row["delta_f1_points"] = 100 * (row["macro_f1"] - f1_ref)
+            row["agreement_fp32"] = float((pd.Series(labels) == pd.Series(ref)).mean())
+            row["bs64_vs_pipeline"] = row["bs64_per_s"] / paths["pipeline"]["sets"][name]["bs64_per_s"]
+            row["peak_rss_mb"] = res["peak_rss_mb"]
+            rows[path] = row
+        out[name] = {"n": len(df), "n_labelled": int(labelled.sum()), "paths": rows}
+    return out
+
+
+def path_name(path: str, facts: dict) -> str:
+    if path == "pipeline":
+        return "HF pipeline (fp32)"
+    if path == "auto":
+        return f"stance default (batch: {facts['inference']}, one statement: {facts['inference_batch1']})"
+    return f"stance {path}"
+
+
+def prediction_section(model, splits, args, tmp: Path, say) -> dict:
     from stance.models import precision
 
+    model_dir = tmp / "model"
+    # The training-time choice, as `stance train` makes it: fastest paths within tolerance on dev.
+    say("choosing the inference paths on dev")
+    facts = precision.select(model, splits["dev"].head(args.select_rows), model.cfg.inference_tolerance)
+    model.save(model_dir)
+    del model
+    paths = {}
+    for path in ("pipeline", "auto", *[m for m in MODES if m in args.paths]):
+        say(f"prediction path {path}")
+        cmd = [sys.executable, __file__, "--worker", path, "--model", str(model_dir), "--single-n", str(args.single_n),
+               "--real-rows", str(args.real_rows)] + (["--test-rows", str(args.test_rows)] if args.test_rows else []) \
+            + (["--threads", str(args.threads)] if args.threads else [])
+        paths[path] = json.loads(run_child(cmd).strip().splitlines()[-1])
+    sets = score_rows(paths, eval_sets(args.test_rows, args.real_rows))
+    for s in sets.values():
+        s["paths"] = {path_name(k, facts): v for k, v in s["paths"].items()}
+    return {"n_single": args.single_n, "default": path_name("auto", facts), "selection_on_dev": facts, "sets": sets}
+
+
+def main(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     result: dict = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "machine": machine()}
     splits = load_splits()
     say = lambda msg: print(f"[speed {time.perf_counter() - t0:5.0f}s] {msg}", file=sys.stderr, flush=True)  # noqa
     with tempfile.TemporaryDirectory(prefix="stance-speed-") as tmp_name:
         tmp = Path(tmp_name)
-        train = splits["train"].sample(n=min(args.train_rows, len(splits["train"])), random_state=13)
-        dev = splits["dev"].head(args.dev_rows)
-        say(f"training ours on {len(train)} rows")
-        model, cfg, ours_s = train_ours(train, dev, args.epochs, args.threads, tmp / "ours")
-        say(f"training plain Trainer on {len(train)} rows")
-        plain_s = train_plain(train, dev, cfg, args.epochs, tmp)
-        n_ex = len(train) * args.epochs
-        result["training"] = {"rows": len(train), "dev_rows": len(dev), "epochs": args.epochs,
-                              "ours": {"wall_s": ours_s, "examples_per_s": n_ex / ours_s},
-                              "plain": {"wall_s": plain_s, "examples_per_s": n_ex / plain_s},
-                              "speedup": plain_s / ours_s}
+        model = None
+        if "training" not in args.skip:
+            result["training"], model = training_section(splits, args, tmp, say)
         if args.model:
             from stance.models import load
 
             model = load(args.model, inference="fp32")
             say(f"prediction model: {args.model}")
-        model_dir = tmp / "model"
-        # The training-time choice, as `stance train` makes it: fastest path within tolerance on dev.
-        say("choosing the inference path on dev")
-        facts = precision.select(model, splits["dev"].head(args.select_rows), model.cfg.inference_tolerance)
-        model.save(model_dir)
-        del model
-        test = splits["test"].head(args.test_rows)
-        paths = {}
-        for path in ("pipeline", *MODES):
-            say(f"prediction path {path}")
-            cmd = [sys.executable, __file__, "--worker", path, "--model", str(model_dir),
-                   "--single-n", str(args.single_n)] + (["--test-rows", str(args.test_rows)] if args.test_rows else []) + (["--threads", str(args.threads)] if args.threads else [])
-            paths[path] = json.loads(run_child(cmd).strip().splitlines()[-1])
-        ref = paths["fp32"]["labels"]
-        f1_ref = macro_f1(test["label"], ref)
-        for name, row in paths.items():
-            labels = row.pop("labels")
-            row["test_macro_f1"] = macro_f1(test["label"], labels)
-            row["delta_f1_points"] = 100 * (row["test_macro_f1"] - f1_ref)
-            row["agreement_fp32"] = float((pd.Series(labels) == pd.Series(ref)).mean())
-            row["bs64_vs_pipeline"] = row["bs64_per_s"] / paths["pipeline"]["bs64_per_s"]
-        result["prediction"] = {"n_test": len(test), "n_single": args.single_n, "default": facts["inference"],
-                                "selection_on_dev": facts,
-                                "paths": {("HF pipeline (fp32)" if k == "pipeline" else f"stance {k}"
-                                           + (" (default)" if k == facts["inference"] else "")): v
-                                          for k, v in paths.items()}}
-        result["prediction"]["default"] = next(k for k in result["prediction"]["paths"] if "(default)" in k)
-        say("TF-IDF")
-        result["tfidf"], tfidf_dir = tfidf_section(splits, tmp)
-        say(f"streaming {args.stream_sizes}")
-        result["streaming"] = streaming_section(tfidf_dir, args.stream_sizes, tmp)
+        result["prediction"] = prediction_section(model, splits, args, tmp, say)
+        if "tfidf" not in args.skip:
+            say("TF-IDF")
+            result["tfidf"], tfidf_dir = tfidf_section(splits, tmp)
+            if "streaming" not in args.skip:
+                say(f"streaming {args.stream_sizes}")
+                result["streaming"] = streaming_section(tfidf_dir, args.stream_sizes, tmp)
     result["machine"]["load_avg_end"] = os.getloadavg()
     result["targets"] = targets(result)
     result["wall_s"] = time.perf_counter() - t0
@@ -418,7 +509,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--single-n", type=int, default=200, help="statements scored one at a time (latency)")
     p.add_argument("--stream-sizes", type=int, nargs="+", default=[10_000, 100_000])
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
-    p.add_argument("--worker", choices=["pipeline", *MODES], help=argparse.SUPPRESS)
+    p.add_argument("--real-rows", type=int, default=1212,
+                   help="real statements scored per path: all of realdev plus a seeded sample of the real pool")
+    p.add_argument("--paths", nargs="*", default=list(MODES), choices=MODES,
+                   help="stance paths timed beside the default and the pipeline (default: all)")
+    p.add_argument("--skip", nargs="*", default=[], choices=["training", "tfidf", "streaming"],
+                   help="sections to leave out (the prediction section always runs; needs --model without training)")
+    p.add_argument("--worker", choices=["pipeline", "auto", *MODES], help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 

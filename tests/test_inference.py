@@ -1,16 +1,22 @@
-"""Inference paths (fp32 / bf16 / dynamic int8): chosen on dev after a real tiny fine-tune, saved and logged
-with the model, overridable at load time, and close to the float model."""
+"""Inference paths (fp32 / bf16 / dynamic int8 / ONNX Runtime float and int8): chosen on dev after a real tiny
+fine-tune (one path for batches, one for a single statement), saved and logged with the model, overridable at load
+time, and close to the float model."""
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import mlflow
 import numpy as np
 import pytest
 import torch
 
-from conftest import AGAINST, FAVOR, NONE, TARGET, private_store, shrunk_config, tiny_rows, write_jsonl
+from conftest import AGAINST, FAVOR, NONE, ROOT, TARGET, private_store, shrunk_config, tiny_rows, write_jsonl
 from stance import predict
-from stance.models import load
-from stance.models.precision import check_mode
+from stance.models import CorruptModelError, load
+from stance.models.integrity import read_meta
+from stance.models.precision import MODES, ONNX_FILES, check_mode
 from stance.training import train
 
 pytestmark = pytest.mark.slow
@@ -21,7 +27,8 @@ TEXTS = FAVOR + AGAINST + NONE + ["Sanctuary cities and ICE detainers were debat
 # where the model is confident. The bounds leave room for that without hiding a broken path (a wrong
 # scale, an unquantized head or a bf16/int8 mix-up scrambles labels or fails outright), and labels must
 # agree wherever fp32's top two scores are further apart than twice the bound.
-PROBA_TOL = {"bf16": 0.03, "int8": 0.15}
+# ONNX Runtime's float graph is the same arithmetic in another order; its int8 graph has per-channel weight scales.
+PROBA_TOL = {"bf16": 0.03, "int8": 0.15, "onnx": 1e-4, "onnx-int8": 0.15}
 
 
 @pytest.fixture(scope="module")
@@ -34,20 +41,29 @@ def trained(tmp_path_factory):
 
 def test_choice_is_measured_on_dev_logged_and_saved_with_the_model(trained):
     params = mlflow.MlflowClient().get_run(trained.run_id).data.params
-    choice = params["fit.inference"]
-    assert choice in ("fp32", "bf16", "int8")
-    f1 = {m: float(params[f"fit.inference_{m}_dev_macro_f1"]) for m in ("fp32", "bf16", "int8")}
-    speed = {m: float(params[f"fit.inference_{m}_statements_per_s"]) for m in ("fp32", "bf16", "int8")}
+    choice, single = params["fit.inference"], params["fit.inference_batch1"]
+    assert choice in MODES and single in MODES
+    f1 = {m: float(params[f"fit.inference_{m}_dev_macro_f1"]) for m in MODES}
+    speed = {m: float(params[f"fit.inference_{m}_statements_per_s"]) for m in MODES}
+    p50 = {m: float(params[f"fit.inference_{m}_batch1_p50_ms"]) for m in MODES}
     eligible = [m for m in f1 if f1[m] >= f1["fp32"] - 0.005]
     assert choice == max(eligible, key=speed.get)  # the rule: fastest within 0.5 macro-F1 points of fp32
+    assert single == min(eligible, key=p50.get)  # and, separately, the fastest for one statement
     assert float(params["fit.inference_fp32_label_agreement"]) == 1.0
-    # Saved with the model (float safetensors only), and the logged MLflow model carries the same choice.
+    # Saved with the model (float safetensors, and the graph of each chosen ONNX path), and the logged MLflow
+    # model carries the same choices.
     meta = json.loads((trained.model_dir / "stance_model.json").read_text())
-    assert meta["inference"] == choice and meta["inference_selection"]["inference"] == choice
+    assert (meta["inference"], meta["inference_batch1"]) == (choice, single)
+    assert meta["inference_selection"]["inference"] == choice
+    chosen_graphs = {ONNX_FILES[m] for m in {choice, single} & set(ONNX_FILES)}
+    assert {p.name for p in trained.model_dir.glob("*.onnx")} == chosen_graphs
     assert not [p.name for p in trained.model_dir.iterdir() if p.suffix in (".bin", ".pt", ".pkl")]
     pyfunc = mlflow.pyfunc.load_model(trained.model_uri)
-    assert pyfunc.unwrap_python_model().model.inference == choice
+    assert (pyfunc.unwrap_python_model().model.inference, pyfunc.unwrap_python_model().model.inference_batch1) == (
+        choice, single)
     assert load(trained.model_dir).inference == choice
+    # The logged model's environment can run the ONNX paths.
+    assert "onnxruntime==" in Path(mlflow.pyfunc.get_model_dependencies(trained.model_uri)).read_text()
 
 
 def test_quantized_and_bf16_paths_stay_close_to_float(trained):
@@ -62,7 +78,7 @@ def test_quantized_and_bf16_paths_stay_close_to_float(trained):
         clear = (top2[:, 1] - top2[:, 0]) > 2 * tol
         assert (proba.argmax(axis=1) == fp32.argmax(axis=1))[clear].all(), mode
     int8 = load(trained.model_dir, inference="int8")
-    query = int8._inference_model().bert.encoder.layer[0].attention.self.query
+    query = int8._runner("int8").module.bert.encoder.layer[0].attention.self.query
     assert isinstance(query, torch.ao.nn.quantized.dynamic.Linear)
     assert isinstance(int8.model.bert.encoder.layer[0].attention.self.query, torch.nn.Linear)  # float kept for saving
 
@@ -79,3 +95,49 @@ def test_inference_override_in_predict_and_cli(trained, tmp_path):
     assert [json.loads(line)["label"] for line in out.read_text().splitlines()] == direct
     with pytest.raises(ValueError, match=r"inference='int8' is not available on cuda; choose one of fp32, bf16"):
         check_mode("int8", "cuda")
+
+
+@pytest.fixture(scope="module")
+def onnx_dir(trained, tmp_path_factory):
+    """The tiny model saved with ONNX paths chosen: onnx-int8 for batches, onnx for one statement."""
+    m = load(trained.model_dir, inference="fp32")
+    m.inference_facts = {**m.inference_facts, "inference": "onnx-int8", "inference_batch1": "onnx"}
+    m.set_inference("auto")
+    path = tmp_path_factory.mktemp("onnx") / "model"
+    m.save(path)
+    return path
+
+
+def test_saved_choices_round_trip_and_the_onnx_files_are_checksummed(onnx_dir):
+    m = load(onnx_dir)
+    assert (m.inference, m.inference_batch1) == ("onnx-int8", "onnx")
+    sums = read_meta(onnx_dir)["sha256"]
+    assert {"model.onnx", "model-int8.onnx"} <= set(sums)
+    fp32 = load(onnx_dir, inference="fp32")
+    assert (fp32.inference, fp32.inference_batch1) == ("fp32", "fp32")  # an override applies to both
+    # One statement takes the batch-1 path (float: equal to fp32), several the batch path.
+    one = m.predict_proba(TEXTS[:1], [TARGET])
+    assert np.allclose(one, fp32.predict_proba(TEXTS[:1], [TARGET]), atol=1e-4)
+    graph = onnx_dir / "model-int8.onnx"
+    data = graph.read_bytes()
+    graph.write_bytes(data[:-100])
+    try:
+        with pytest.raises(CorruptModelError, match=rf"{graph} is corrupt: its SHA-256 differs"):
+            load(onnx_dir)
+    finally:
+        graph.write_bytes(data)
+
+
+def test_onnx_paths_predict_without_torch_or_transformers(onnx_dir):
+    code = (f"import sys, json\nfrom stance import predict\n"
+            f"r = predict({TEXTS[:3]!r}, model={str(onnx_dir)!r})\n"
+            f"one = predict({TEXTS[0]!r}, model={str(onnx_dir)!r})\n"
+            f"heavy = [m for m in ('torch', 'transformers') if m in sys.modules]\n"
+            f"print(json.dumps([[p.label for p in r], one.label, heavy]))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    labels, one, heavy = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert heavy == []
+    assert labels == load(onnx_dir).predict(TEXTS[:3], [TARGET] * 3)
+    assert one == load(onnx_dir, inference="onnx").predict(TEXTS[:1], [TARGET])[0]

@@ -376,7 +376,7 @@ def _add_predict(sub) -> None:
                    help="write predictions to FILE (.jsonl, .csv or .parquet, in chunks; default: JSON lines on stdout)")
     r.add_argument("--json", action="store_true",
                    help="JSON lines on a terminal too (they are the default whenever stdout is not a terminal)")
-    r.add_argument("--inference", choices=["auto", "fp32", "bf16", "int8"], default=None,
+    r.add_argument("--inference", choices=["auto", "fp32", "bf16", "int8", "onnx", "onnx-int8"], default=None,
                    help="transformer prediction path (default: the one chosen and saved at training time)")
     r.add_argument("--quiet", action="store_true", help="no progress bar (it is shown only when stderr is a terminal)")
     r.add_argument("--on-invalid", choices=["report", "mark"], default="report",

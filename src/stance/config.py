@@ -231,9 +231,11 @@ class TransformerConfig(KindConfig):
     num_threads: int | None = Field(None, ge=1)
     save_total_limit: int = Field(2, ge=1)
     keep_checkpoints: bool = False  # after a finished run; an interrupted run always keeps its checkpoints
-    # Prediction path: fp32, bf16 autocast, or dynamic int8 linear layers (CPU). "auto" measures them on dev after
-    # training and keeps the fastest whose macro-F1 is within `inference_tolerance` of fp32; the choice is saved.
-    inference: Literal["auto", "fp32", "bf16", "int8"] = "auto"
+    # Prediction path: fp32, bf16 autocast, dynamic int8 linear layers (CPU), or ONNX Runtime on the exported graph,
+    # float (onnx) or with its dynamic int8 quantization (onnx-int8; CPU). "auto" measures them on dev after training
+    # and keeps, among those within `inference_tolerance` of fp32's macro-F1, the fastest at batch size
+    # eval_batch_size and, separately, the fastest for one statement; both choices are saved with the model.
+    inference: Literal["auto", "fp32", "bf16", "int8", "onnx", "onnx-int8"] = "auto"
     inference_tolerance: float = Field(0.005, ge=0, le=1)  # 0.5 macro-F1 points
     # Temperature scaling fitted on the dev split after training: one number, never changes a label.
     calibration: Literal["temperature", "isotonic", "sigmoid", "none"] = "temperature"
@@ -245,7 +247,7 @@ class Kind(NamedTuple):
     config: type[KindConfig]
     model: str  # "module:Class" of its StanceModel, imported on first use (TF-IDF never pays for torch)
     requirements: tuple[str, ...] = ()  # distributions its logged MLflow model needs beyond the common ones
-    prediction_paths: bool = False  # its load() and set_inference() take inference=fp32|bf16|int8|auto
+    prediction_paths: bool = False  # its load() and set_inference() take inference=fp32|bf16|int8|onnx|onnx-int8|auto
     explain: Literal["linear", "occlusion"] = "occlusion"  # `stance explain --method auto`
 
 
@@ -254,7 +256,8 @@ class Kind(NamedTuple):
 KINDS: dict[str, Kind] = {
     "tfidf": Kind(TfidfConfig, "stance.models.tfidf:TfidfModel", explain="linear"),
     "transformer": Kind(TransformerConfig, "stance.models.transformer:TransformerModel",
-                        requirements=("torch", "transformers", "safetensors", "tokenizers"), prediction_paths=True),
+                        requirements=("torch", "transformers", "safetensors", "tokenizers", "onnxruntime"),
+                        prediction_paths=True),
 }
 ModelConfig = Annotated[Union[tuple(k.config for k in KINDS.values())], Field(discriminator="kind")]  # type: ignore[valid-type]
 

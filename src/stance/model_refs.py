@@ -56,7 +56,8 @@ def load_model(model: str, inference: str | None = None) -> StanceModel:
     """Load from `models:/name/version|latest`, `models:/name@alias`, `runs:/<id>/model`, any MLflow URI, or a
     local directory.
 
-    `inference` (transformer only): fp32 | bf16 | int8, or None/auto for the path saved with the model.
+    `inference` (transformer only): fp32 | bf16 | int8 | onnx | onnx-int8, or None/auto for the paths saved with
+    the model.
     `latest` and aliases are looked up in the registry on every call (one cheap query), so a model registered
     after the first call is used at once; loaded models are cached by the version they resolved to.
     """

@@ -81,7 +81,7 @@ def predict(texts: str | Sequence[str] | pd.Series | pd.DataFrame, model: str | 
     on_invalid="raise" (default) raises InvalidInputError naming every bad index before scoring anything;
     "mark" scores every valid item and returns invalid ones as Predictions with `error` set.
     min_confidence: results whose top score is below it are returned with abstained=True.
-    inference: a transformer's prediction path (fp32 | bf16 | int8 | auto = the one saved with it); given a
+    inference: a transformer's prediction path (fp32 | bf16 | int8 | onnx | onnx-int8 | auto = as saved); given a
     loaded model, this switches that model's path.
     """
     if on_invalid not in ("raise", "mark"):

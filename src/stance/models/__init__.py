@@ -92,7 +92,7 @@ def model_config(data: dict):
 def load(path: str | Path, inference: str | None = None) -> StanceModel:
     """Load a directory written by StanceModel.save(), whatever its kind, with its calibrator when it has one.
 
-    `inference` (fp32 | bf16 | int8 | auto) picks the transformer's prediction path; TF-IDF has one path.
+    `inference` (fp32 | bf16 | int8 | onnx | onnx-int8 | auto) picks the transformer's prediction path; TF-IDF has one.
     """
     with gc_paused():
         return _load(Path(path), inference)

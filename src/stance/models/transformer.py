@@ -1,7 +1,9 @@
 """A fine-tuned Hugging Face encoder: (target, statement) as a sentence pair, trained with `Trainer`.
 
 Dynamic padding and length-grouped batches keep CPU training fast; early stopping on dev macro-F1
-restores the best epoch; weights are saved as safetensors.
+restores the best epoch; weights are saved as safetensors (plus the ONNX graph of a chosen ONNX Runtime path).
+torch, transformers, pandas and scikit-learn are imported where they are used: a model whose saved prediction
+paths are ONNX (see precision.py) loads and predicts with ONNX Runtime and the `tokenizers` library alone.
 """
 from __future__ import annotations
 
@@ -9,18 +11,17 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
-import pandas as pd
-import torch
-from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import TransformerConfig
-from ..evaluation.metrics import macro_f1
 from . import precision as paths
 from .base import LogFn, StanceModel
 from .integrity import CorruptModelError, read_meta, write_meta
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class PretrainedNotFound(RuntimeError):
@@ -45,29 +46,65 @@ def resolve_pretrained(name: str) -> str:
     return name
 
 
-def pick_device(cfg: TransformerConfig) -> str:
-    if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()):
-        return "cuda"
-    return "cpu"
+def pick_device(cfg: TransformerConfig, cpu_paths: bool = False) -> str:
+    """cuda when configured or (auto) available. `cpu_paths`: the saved choices include a CPU-only path (ONNX Runtime,
+    int8), so they were measured on CPU: auto means cpu, without importing torch to ask."""
+    if cfg.device == "cpu" or (cfg.device == "auto" and cpu_paths):
+        return "cpu"
+    import torch
+
+    return "cuda" if cfg.device == "cuda" or torch.cuda.is_available() else "cpu"
 
 
 class TransformerModel(StanceModel):
     kind = "transformer"
     accepts_unseen_targets = True  # the target is the first sentence of the pair, read as text
 
-    def __init__(self, cfg: TransformerConfig, labels: list[str], seed: int = 13):
+    def __init__(self, cfg: TransformerConfig, labels: list[str], seed: int = 13, device: str | None = None):
         self.cfg, self.labels, self.seed = cfg, list(labels), seed
         self.targets: list[str] = []
-        self.model: Any = None
-        self.tokenizer: Any = None
-        self.device = pick_device(cfg)
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._path: Path | None = None  # the saved folder the torch module and tokenizer come from, on first use
+        self._fast: Any = None  # tokenizers.Tokenizer: one encode_batch per predict call
+        self._pad: tuple[str, int] | None = None
+        self.input_names = ["input_ids", "attention_mask", "token_type_ids"]
+        self._graphs: dict[str, bytes] = {}  # ONNX graphs by path (exported after training or read from the folder)
+        self._runners: dict[str, Any] = {}
+        self.device = device or pick_device(cfg)
         # "auto" means fp32 until fit() has measured the paths (or load() has read the saved choice).
         self.inference: paths.Mode = paths.check_mode(
             "fp32" if cfg.inference == "auto" else cfg.inference, self.device)
+        self.inference_batch1: paths.Mode = self.inference  # the path for a call with one statement
         self.inference_facts: dict[str, Any] = {}
-        self._inference_cache: tuple[Any, str, Any] | None = None
-        if cfg.num_threads:
-            torch.set_num_threads(cfg.num_threads)
+
+    @property
+    def model(self) -> Any:
+        """The float torch module (read from the saved folder on first use)."""
+        if self._model is None and self._path is not None:
+            from transformers import AutoModelForSequenceClassification
+
+            self._model = AutoModelForSequenceClassification.from_pretrained(
+                self._path, use_safetensors=True).to(self.device).eval()
+        return self._model
+
+    @model.setter
+    def model(self, module: Any) -> None:
+        self._model, self._runners, self._graphs = module, {}, {}  # new weights: every path is rebuilt
+
+    @property
+    def tokenizer(self) -> Any:
+        if self._tokenizer is None and self._path is not None:
+            from transformers import AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(self._path)
+        return self._tokenizer
+
+    @tokenizer.setter
+    def tokenizer(self, tokenizer: Any) -> None:
+        self._tokenizer, self._fast, self._pad = tokenizer, None, None
+        if tokenizer is not None:
+            self.input_names = list(tokenizer.model_input_names)
 
     # ------------------------------------------------------------ encoding
 
@@ -121,6 +158,10 @@ class TransformerModel(StanceModel):
 
         from .. import interrupt
 
+        if self.cfg.num_threads:
+            import torch
+
+            torch.set_num_threads(self.cfg.num_threads)
         set_seed(self.seed)
         scratch = Path(work_dir or tempfile.mkdtemp(prefix="stance-"))
         source, adapt_facts = self._adapted_source(train, scratch, log)
@@ -138,9 +179,9 @@ class TransformerModel(StanceModel):
             raise interrupt.Interrupted(signame, f"checkpoint at step {trainer.state.global_step} kept in {out}")
         state = self._take_trained(trainer, out)
         if self.cfg.inference == "auto" and len(dev):
-            self.inference_facts = paths.select(self, dev, self.cfg.inference_tolerance)
+            paths.select(self, dev, self.cfg.inference_tolerance)
         else:
-            self.inference_facts = {"inference": self.inference}
+            self.inference_facts = {"inference": self.inference, "inference_batch1": self.inference_batch1}
         return {
             **self.inference_facts,
             **adapt_facts,
@@ -156,6 +197,9 @@ class TransformerModel(StanceModel):
         """Loss weight per label ("balanced": inverse frequency in train; labels absent from train weigh 1)."""
         if self.cfg.class_weight != "balanced":
             return None
+        import torch
+        from sklearn.utils.class_weight import compute_class_weight
+
         present = np.array([self.labels.index(lab) for lab in sorted(set(train["label"]))])
         w = compute_class_weight("balanced", classes=present, y=train_ds["labels"])
         weights = torch.ones(len(self.labels))
@@ -202,6 +246,7 @@ class TransformerModel(StanceModel):
         """Trainer with early stopping on dev macro-F1, our per-epoch logging and the signal handling of a run."""
         from transformers import EarlyStoppingCallback
 
+        from ..evaluation.metrics import macro_f1
         from .trainer_callbacks import MetricsLogger, StopOnSignal, WeightedLossTrainer
 
         def compute_metrics(p) -> dict[str, float]:
@@ -229,51 +274,112 @@ class TransformerModel(StanceModel):
 
     # ------------------------------------------------------------ inference
 
-    @torch.inference_mode()
     def predict_proba(self, texts: Sequence[str], targets: Sequence[str]) -> np.ndarray:
-        assert self.model is not None, "model is not fitted"
+        assert self._model is not None or self._path is not None, "model is not fitted"
         texts, targets = list(texts), list(targets)
         if not texts:
             return np.zeros((0, len(self.labels)))
         if self.cfg.long_text == "sliding_window":
             return self._predict_windows(texts, targets)
-        order = np.argsort([len(t) for t in texts])  # similar lengths per batch: little padding
+        run = self._runner(self.inference_batch1 if len(texts) == 1 else self.inference)
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
-        bs = self.cfg.eval_batch_size
-        for start in range(0, len(order), bs):
-            idx = order[start:start + bs]
-            enc = self._encode([texts[i] for i in idx], [targets[i] for i in idx], padding=True, return_tensors="pt")
-            out[idx] = self._forward(enc)
+        for idx, enc in self._token_batches(texts, targets):
+            out[idx] = _softmax(run(enc))
         return out
 
     def set_inference(self, mode: str) -> None:
-        """Switch the prediction path (fp32 | bf16 | int8; auto = the saved choice)."""
+        """Switch the prediction path (fp32 | bf16 | int8 | onnx | onnx-int8) for every call; auto = the saved
+        choices (the batch path and the one-statement path)."""
         if mode == "auto":
-            mode = self.inference_facts.get("inference", "fp32")
-        self.inference = paths.check_mode(mode, self.device)
+            batch = self.inference_facts.get("inference", "fp32")
+            single = self.inference_facts.get("inference_batch1", batch)
+        else:
+            batch = single = mode
+        self.inference = paths.check_mode(batch, self.device)
+        self.inference_batch1 = paths.check_mode(single, self.device)
 
-    def _inference_model(self) -> Any:
-        """The one place the prediction module is built; rebuilt only when the weights or the path change."""
-        cached = self._inference_cache
-        if cached is None or cached[0] is not self.model or cached[1] != self.inference:
-            self._inference_cache = cached = (self.model, self.inference, paths.build(self.model, self.inference))
-        return cached[2]
+    def _fast_tokenizer(self) -> Any:
+        """The `tokenizers` tokenizer (Rust) behind the fast tokenizer, truncating only the statement."""
+        if self._fast is None:
+            from tokenizers import Tokenizer
 
-    def _forward(self, enc) -> np.ndarray:
-        enc = {k: v.to(self.device) for k, v in enc.items()}
-        with paths.autocast(self.inference, self.device):
-            logits = self._inference_model()(**enc).logits.float()
-        return torch.softmax(logits, dim=-1).cpu().numpy()
+            saved = self._path / "tokenizer.json" if self._path is not None else None
+            if self._tokenizer is None and self._pad is not None and saved is not None and saved.is_file():
+                fast = Tokenizer.from_file(str(saved))  # the pad token was saved in the metadata
+            else:
+                fast = Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
+                self._pad = (self.tokenizer.pad_token, int(self.tokenizer.pad_token_id))
+            fast.no_padding()
+            fast.enable_truncation(self.cfg.max_length, strategy="only_second")
+            self._fast = fast
+        return self._fast
+
+    def _token_batches(self, texts: list[str], targets: list[str]) -> Iterator[tuple[np.ndarray, dict]]:
+        """Tokenize the whole call once (target first: truncation only ever cuts the statement), then yield
+        batches of similar token length (little padding) as padded int64 arrays, with their positions."""
+        encodings = self._fast_tokenizer().encode_batch(list(zip(targets, texts)))
+        lengths = np.array([len(e.ids) for e in encodings])
+        order = np.argsort(lengths, kind="stable")
+        pad_id = self._pad[1] if self._pad else 0
+        for start in range(0, len(order), self.cfg.eval_batch_size):
+            idx = order[start:start + self.cfg.eval_batch_size]
+            shape = (len(idx), int(lengths[idx].max()))
+            enc = {"input_ids": np.full(shape, pad_id, dtype=np.int64), "attention_mask": np.zeros(shape, np.int64),
+                   "token_type_ids": np.zeros(shape, np.int64)}
+            for row, i in enumerate(idx):
+                e, n = encodings[i], lengths[i]
+                enc["input_ids"][row, :n], enc["attention_mask"][row, :n] = e.ids, e.attention_mask
+                enc["token_type_ids"][row, :n] = e.type_ids
+            yield idx, {k: v for k, v in enc.items() if k in self.input_names}
+
+    def _runner(self, mode: str) -> Any:
+        """The one place a path's predictor is built: int64 arrays in, logits out; rebuilt when the weights change."""
+        if mode not in self._runners:
+            self._runners[mode] = self._onnx_runner(mode) if paths.is_onnx(mode) else self._torch_runner(mode)
+        return self._runners[mode]
+
+    def _torch_runner(self, mode: str) -> Any:
+        import torch
+
+        if self.cfg.num_threads:
+            torch.set_num_threads(self.cfg.num_threads)
+        module, device = paths.build(self.model, mode), self.device
+
+        def run(enc: dict) -> np.ndarray:
+            with torch.inference_mode(), paths.autocast(mode, device):
+                logits = module(**{k: torch.from_numpy(v).to(device) for k, v in enc.items()}).logits
+                return logits.float().cpu().numpy()
+        run.module = module  # type: ignore[attr-defined]
+        return run
+
+    def _onnx_runner(self, mode: str) -> Any:
+        sess = paths.session(self._graph(mode), self.cfg.num_threads)
+        names = [i.name for i in sess.get_inputs()]  # the exporter drops inputs the graph does not use
+
+        def run(enc: dict) -> np.ndarray:
+            return sess.run(None, {k: enc[k] for k in names})[0]
+        return run
+
+    def _graph(self, mode: str) -> bytes:
+        """The ONNX graph of `mode`: exported after training, read from the saved folder, or exported now."""
+        if mode not in self._graphs:
+            file = self._path / paths.ONNX_FILES[mode] if self._path is not None else None
+            if file is not None and file.is_file():
+                self._graphs[mode] = file.read_bytes()
+            else:
+                self._graphs[mode] = paths.export_onnx(self.model, self.input_names, mode)
+        return self._graphs[mode]
 
     def _predict_windows(self, texts: list[str], targets: list[str]) -> np.ndarray:
         """Long statements: overlapping windows of max_length tokens, scores averaged per statement."""
         out = np.zeros((len(texts), len(self.labels)))
-        bs = self.cfg.eval_batch_size
+        bs, run = self.cfg.eval_batch_size, self._runner(self.inference)
         for start in range(0, len(texts), bs):
-            enc = self._encode(texts[start:start + bs], targets[start:start + bs], padding=True, return_tensors="pt",
-                               return_overflowing_tokens=True, stride=self.cfg.window_stride)
-            owner = enc.pop("overflow_to_sample_mapping").numpy()
-            probs = self._forward(enc)
+            enc = self.tokenizer(list(targets[start:start + bs]), list(texts[start:start + bs]),
+                                 truncation="only_second", max_length=self.cfg.max_length, padding=True,
+                                 return_tensors="np", return_overflowing_tokens=True, stride=self.cfg.window_stride)
+            owner = enc.pop("overflow_to_sample_mapping")
+            probs = _softmax(run({k: np.asarray(v, dtype=np.int64) for k, v in enc.items() if k in self.input_names}))
             for i in range(len(texts[start:start + bs])):
                 out[start + i] = probs[owner == i].mean(axis=0)
         return out
@@ -288,27 +394,44 @@ class TransformerModel(StanceModel):
         path.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(path)  # safetensors
         self.tokenizer.save_pretrained(path)
+        for mode in {self.inference, self.inference_batch1} & set(paths.ONNX_FILES):  # the chosen ONNX paths
+            (path / paths.ONNX_FILES[mode]).write_bytes(self._graph(mode))
+        self._fast_tokenizer()
         write_meta(path, {"kind": self.kind, "labels": self.labels, "targets": self.targets, "seed": self.seed,
                           "config": self.cfg.model_dump(mode="json"),
-                          # The path predictions use after loading, and the dev measurements that chose it.
-                          "inference": self.inference, "inference_selection": self.inference_facts})
+                          # The paths predictions use after loading, and the dev measurements that chose them.
+                          "inference": self.inference, "inference_batch1": self.inference_batch1,
+                          "inference_selection": self.inference_facts,
+                          "tokenizer": {"pad": list(self._pad or ("[PAD]", 0)), "input_names": self.input_names}})
 
     @classmethod
     def load(cls, path: Path, inference: str | None = None) -> "TransformerModel":
-        """`inference` overrides the saved path (fp32 | bf16 | int8); None or auto keeps it."""
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        """`inference` overrides the saved paths (fp32 | bf16 | int8 | onnx | onnx-int8); None or auto keeps them.
 
+        Nothing of torch or transformers is imported until a torch path (or saving, or training) needs it."""
         path = Path(path)
         meta = read_meta(path)
-        m = cls(TransformerConfig.model_validate(meta["config"]), meta["labels"], meta.get("seed", 13))
-        m.targets = meta.get("targets", [])
+        cfg = TransformerConfig.model_validate(meta["config"])
+        chosen = [inference] if inference not in (None, "auto") else [meta.get("inference", "fp32"),
+                                                                    meta.get("inference_batch1", "fp32")]
+        cpu_only = any(c not in paths.GPU_MODES for c in chosen)
+        m = cls(cfg, meta["labels"], meta.get("seed", 13), device=pick_device(cfg, cpu_only))
+        m.targets, m._path = meta.get("targets", []), path
         for weights in sorted(path.glob("*.safetensors")):
             _check_safetensors(weights)
-        m.tokenizer = AutoTokenizer.from_pretrained(path)
-        m.model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True).to(m.device).eval()
-        m.inference_facts = meta.get("inference_selection") or {}
-        m.set_inference(inference if inference not in (None, "auto") else meta.get("inference", "auto"))
+        if "tokenizer" in meta:  # else the pad token comes from the transformers tokenizer
+            m._pad, m.input_names = tuple(meta["tokenizer"]["pad"]), list(meta["tokenizer"]["input_names"])
+        batch = meta.get("inference", "fp32")  # the saved choices; older models have one path for both
+        m.inference_facts = {**(meta.get("inference_selection") or {}), "inference": batch,
+                             "inference_batch1": meta.get("inference_batch1", batch)}
+        m.set_inference(inference if inference not in (None, "auto") else "auto")
         return m
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def _check_safetensors(file: Path) -> None:
@@ -316,7 +439,7 @@ def _check_safetensors(file: Path) -> None:
     from safetensors import SafetensorError, safe_open
 
     try:
-        with safe_open(str(file), framework="pt"):
+        with safe_open(str(file), framework="numpy"):
             pass
     except SafetensorError as e:
         raise CorruptModelError(f"{file} is corrupt: not a readable safetensors file ({e})") from None

@@ -37,7 +37,8 @@ MODEL_FILE = "model.skops"
 VOCAB_FILE = "vocabulary.json"
 _VECTORIZERS = ("word", "char")
 # skops trusts plain containers, numpy and public sklearn estimators itself; beyond those, exactly the types
-# skops.io.get_untrusted_types reports for the pipelines this project writes (logreg: none; linear_svc: these).
+# skops.io.get_untrusted_types reports for the pipelines this project writes (none today; these for linear_svc
+# models saved when it was a CalibratedClassifierCV).
 # Exact names, never a module prefix: "builtins." would admit builtins.exec, and "sklearn." any function there.
 TRUSTED_TYPES = ("sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration")
 # What a damaged or foreign zip raises inside skops (the schema is JSON inside a zip of .npy files).
@@ -57,8 +58,8 @@ def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
         clf: Any = LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter)
     else:
         # The SVM itself, trained on all of train (an internal-CV CalibratedClassifierCV fits three SVMs on
-        # two thirds each, and its argmax is not the SVM's decision: F_avg 0.682 vs 0.694 on SemEval per target).
-        # Its margins pass through a softmax; probabilities come from the calibration fitted on dev (train.py).
+        # two thirds each, and its argmax is not the SVM's decision). Its margins pass through a softmax;
+        # probabilities come from the calibration fitted on dev (training.py).
         clf = LinearSVC(C=cfg.C, class_weight=cfg.class_weight, random_state=seed, max_iter=cfg.max_iter)
     return Pipeline([("features", features), ("clf", clf)])
 
@@ -156,8 +157,8 @@ class TfidfModel(StanceModel):
         path.mkdir(parents=True, exist_ok=True)
         with _vocabulary_apart(self.pipeline) as vocabularies:
             sio.dump(self.pipeline, path / MODEL_FILE)
-        # One JSON list per vectorizer, terms in column order: skops writes a dict entry as a ~400-byte node
-        # (P-Stance: 162 MB file, 2.8 s to load); as a list it is a few bytes a term and parses in milliseconds.
+        # One JSON list per vectorizer, terms in column order: skops writes each dict entry as a node of ~830
+        # bytes (the demo's model: 58 MB, P-Stance's: 162 MB); as a list it is a few bytes a term.
         (path / VOCAB_FILE).write_text(json.dumps(vocabularies, ensure_ascii=False, separators=(",", ":")),
                                        encoding="utf-8")
         write_meta(path, {"kind": self.kind, "labels": self.labels, "targets": self.targets, "seed": self.seed,
@@ -169,7 +170,7 @@ class TfidfModel(StanceModel):
         meta = read_meta(path)
         model = cls(TfidfConfig.model_validate(meta["config"]), meta["labels"], meta.get("seed", 13))
         model.pipeline = load_pipeline(path / MODEL_FILE)
-        if (path / VOCAB_FILE).is_file():  # models saved before the vocabulary moved out of the skops file
+        if (path / VOCAB_FILE).is_file():  # absent from models saved with the vocabulary inside the skops file
             _restore_vocabulary(model.pipeline, path / VOCAB_FILE)
         model.targets = meta.get("targets", [])
         return model

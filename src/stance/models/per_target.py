@@ -93,8 +93,10 @@ class PerTargetModel(StanceModel):
 
     def params(self) -> dict[str, Any]:
         per = [m.params() for m in self.models.values()]
-        sizes = {k: sum(p.get(k, 0) for p in per) for k in ("n_features",) if any(k in p for p in per)}
-        return {"n_targets": len(self.models), **sizes}
+        out: dict[str, Any] = {"n_targets": len(self.models)}
+        if any("n_features" in p for p in per):  # TF-IDF: the features of all targets' models together
+            out["n_features"] = sum(p.get("n_features", 0) for p in per)
+        return out
 
     def save(self, path: Path) -> None:
         path = Path(path)

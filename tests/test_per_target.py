@@ -110,3 +110,29 @@ def test_per_target_transformer_saves_loads_and_switches_paths(tmp_path):
     texts = [FAVOR[0], AGAINST[0]]
     for t in (TARGET, OTHER):
         assert np.allclose(loaded.predict_proba(texts, [t] * 2), model.predict_proba(texts, [t] * 2), atol=1e-5)
+
+
+def test_refit_on_dev_trains_the_final_model_on_dev_too_and_keeps_the_calibrator(tmp_path, tracking_uri):
+    rows = tiny_rows()
+    dev_word = "zanzibarque"  # a word only dev statements have: only a model fitted on dev knows it
+    rows = [{**r, "text": f"{r['text']} {dev_word}"} if r["split"] == "dev" else r for r in rows]
+    data = write_jsonl(tmp_path / "tiny.jsonl", rows)
+    plain = train(shrunk_config("baseline.yaml", data, min_df=1))
+    refit = train(shrunk_config("baseline.yaml", data, min_df=1, refit_on_dev=True))
+    assert "dev_macro_f1" in plain.metrics and "dev_macro_f1" not in refit.metrics  # dev is no longer held out
+    assert dev_word not in _words(plain) and dev_word in _words(refit)
+    # The calibrator fitted on the train-only model's dev predictions is the one saved with the refit model.
+    assert models.load(refit.model_dir).calibrator.summary() == models.load(plain.model_dir).calibrator.summary()
+
+
+def _words(result) -> set[str]:
+    features = models.load(result.model_dir).base.pipeline.named_steps["features"]
+    return set(features.named_transformers_["word"].vocabulary_)
+
+
+def test_refit_on_dev_refuses_early_stopping_on_dev():
+    from stance.config import TransformerConfig
+
+    with pytest.raises(ValueError, match="early_stopping_patience: null"):
+        TransformerConfig(refit_on_dev=True)
+    assert TransformerConfig(refit_on_dev=True, early_stopping_patience=None).refit_on_dev

@@ -145,6 +145,10 @@ class KindConfig(_Strict):
     """The `model:` section of one kind (its `kind` tag picks the class); options every kind shares go here."""
 
     per_target: bool = False  # one model of this kind per target, routed by target (stance.models.per_target)
+    # After calibration on dev, fit once more on train + dev with the same settings and keep the calibrator: the
+    # final model sees every labelled training statement (the SemEval-2016 organisers' setup). The dev split then
+    # describes a model that trained on it, so it is not scored.
+    refit_on_dev: bool = False
 
 
 class TfidfConfig(KindConfig):
@@ -239,6 +243,13 @@ class TransformerConfig(KindConfig):
     inference_tolerance: float = Field(0.005, ge=0, le=1)  # 0.5 macro-F1 points
     # Temperature scaling fitted on the dev split after training: one number, never changes a label.
     calibration: Literal["temperature", "isotonic", "sigmoid", "none"] = "temperature"
+
+    @model_validator(mode="after")
+    def _refit_without_early_stopping(self) -> "TransformerConfig":
+        if self.refit_on_dev and self.early_stopping_patience is not None:
+            raise ValueError("model.refit_on_dev: the refit trains on dev, so early stopping on dev cannot work; "
+                             "set model.early_stopping_patience: null (the refit runs every epoch)")
+        return self
 
 
 class Kind(NamedTuple):

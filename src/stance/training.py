@@ -17,7 +17,7 @@ from .console import say
 from .data import load_data, load_eval_set
 from .evaluation.features import top_features_table
 from .evaluation.scoring import evaluate_model
-from .models.calibrated import calibrate
+from .models.calibrated import calibrate, with_calibration_of
 from .models.per_target import UnseenTargetError
 from .pyfunc_frame import score_frame
 from .run_summary import describe_run
@@ -105,7 +105,7 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         tracking.log_params({f"fit.{k}": v for k, v in {**info, **model.params()}.items()})
         if (top := top_features_table(model)) is not None:
             tracking.log_tables({"top_features": top}, "explain")  # the baseline's strongest n-grams per label
-        metrics.update(_evaluate_all(model, data, eval_sets, out / "eval"))
+        metrics.update(_evaluate_all(model, data, eval_sets, out / "eval", cfg.model.refit_on_dev))
         model_dir = out / "model"
         metrics = _save_and_log_metrics(cfg, data, model, model_dir, metrics, active.info.experiment_id)
         model_uri, registered, refused = _log_model(cfg, data, model, model_dir, metrics, run_id)
@@ -137,14 +137,33 @@ def _fit(cfg: Config, model: StanceModel, data: StanceData, out: Path, run_id: s
         raise
     train_time = time.perf_counter() - start
     model = calibrate(model, data.dev, cfg.model.calibration)  # fitted on dev, saved with the model
+    if cfg.model.refit_on_dev:
+        start = time.perf_counter()
+        model = _refit_on_dev(cfg, model, data, out)
+        train_time += time.perf_counter() - start
     return model, info, {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
 
 
+def _refit_on_dev(cfg: Config, calibrated: StanceModel, data: StanceData, out: Path) -> StanceModel:
+    """model.refit_on_dev: the same settings and seed fitted on train + dev, behind the calibrator fitted above."""
+    import pandas as pd
+
+    both = pd.concat([data.train, data.dev], ignore_index=True)
+    say(f"refitting {cfg.model.kind} on train + dev ({len(both)} statements; model.refit_on_dev)")
+    seed_everything(cfg.seed)
+    refit = models.build(cfg.model, data.labels, cfg.seed)
+    refit.fit(both, data.dev, work_dir=out / "refit")
+    return with_calibration_of(refit, calibrated)
+
+
 def _evaluate_all(model: StanceModel, data: StanceData, eval_sets: dict[str, pd.DataFrame | None],
-                  out: Path) -> dict[str, float]:
+                  out: Path, refit_on_dev: bool = False) -> dict[str, float]:
     """dev, test, each source's test split and every extra evaluation set: scored, files logged, metrics returned."""
     metrics: dict[str, float] = {}
     for name, df in [("dev", data.dev), ("test", data.test), *data.source_tests().items(), *eval_sets.items()]:
+        if name == "dev" and refit_on_dev:
+            say("not scoring the dev split: the model trained on it (model.refit_on_dev)")
+            continue
         if df is None:
             say(f"skipping evaluation set {name!r}: file not found (optional)")
             continue

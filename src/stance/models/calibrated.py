@@ -76,5 +76,10 @@ def calibrate(model: StanceModel, dev: pd.DataFrame, method: str) -> StanceModel
     return CalibratedModel(model, Calibrator.fit(proba, y, method))  # type: ignore[arg-type]
 
 
+def with_calibration_of(base: StanceModel, calibrated: StanceModel) -> StanceModel:
+    """`base` behind the calibrator of `calibrated` (unchanged when that one has none)."""
+    return CalibratedModel(base, calibrated.calibrator) if isinstance(calibrated, CalibratedModel) else base
+
+
 def uncalibrated(model: StanceModel) -> StanceModel:
     return model.base if isinstance(model, CalibratedModel) else model

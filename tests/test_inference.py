@@ -97,6 +97,23 @@ def test_inference_override_in_predict_and_cli(trained, tmp_path):
         check_mode("int8", "cuda")
 
 
+def test_evaluate_scores_the_path_it_is_given(trained, tmp_path):
+    # `stance evaluate --inference` scores that path: the logged scores are int8's, not the saved path's.
+    import pandas as pd
+
+    from stance.cli import main
+
+    rows = [{"text": t, "label": "FAVOR", "target": TARGET} for t in TEXTS]
+    data = write_jsonl(tmp_path / "eval.jsonl", rows)
+    assert main(["evaluate", "--model", str(trained.model_dir), "--data", str(data), "--inference", "int8",
+                 "--out", str(tmp_path / "ev")]) == 0
+    scored = pd.read_csv(tmp_path / "ev" / "predictions_eval.csv")[["p_favor", "p_against", "p_none"]].to_numpy()
+    int8 = load(trained.model_dir, inference="int8").predict_proba(TEXTS, [TARGET] * len(TEXTS))
+    fp32 = load(trained.model_dir, inference="fp32").predict_proba(TEXTS, [TARGET] * len(TEXTS))
+    assert np.abs(int8 - fp32).max() > 1e-3  # the two paths differ here, so the check below can tell them apart
+    np.testing.assert_allclose(scored, int8, atol=1e-6)
+
+
 @pytest.fixture(scope="module")
 def onnx_dir(trained, tmp_path_factory):
     """The tiny model saved with ONNX paths chosen: onnx-int8 for batches, onnx for one statement."""

@@ -14,6 +14,9 @@ from .errors import ConfigError, DataError
 from .masking import mask
 
 
+# stance.models.precision.MODES plus "auto", spelled here so that parsing the command line imports nothing.
+INFERENCE_PATHS = ["auto", "fp32", "bf16", "int8", "onnx", "onnx-int8"]
+
 def _train(args: argparse.Namespace) -> int:
     from .config import load_config
     from .distributed import is_main_process
@@ -54,7 +57,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     spec = EvalSetConfig(name=args.name, path=args.data, text_column=args.text_column, label_column=args.label_column,
                          target_column=args.target_column, default_target=args.target, optional=False)
-    result = evaluate_tracked(args.model, spec, Path(args.out), args.experiment)
+    result = evaluate_tracked(args.model, spec, Path(args.out), args.experiment, args.inference)
     print(metrics_table({n: ev.report.prefixed(args.name) for n, ev in result.evaluations.items()},
                         prefixes=(args.name,)))
     for name, ev in result.evaluations.items():
@@ -361,6 +364,8 @@ def _add_evaluate(sub) -> None:
     e.add_argument("--target", default=None, help="target for rows without one (default: the model's)")
     e.add_argument("--out", default="outputs/evaluate", help="folder for plots and predictions")
     e.add_argument("--experiment", default="stance-evaluate", help="MLflow experiment for the evaluation run")
+    e.add_argument("--inference", choices=INFERENCE_PATHS, default=None,
+                   help="transformer prediction path to score (default: the one chosen and saved at training time)")
     e.set_defaults(fn=_evaluate)
 
 
@@ -376,7 +381,7 @@ def _add_predict(sub) -> None:
                    help="write predictions to FILE (.jsonl, .csv or .parquet, in chunks; default: JSON lines on stdout)")
     r.add_argument("--json", action="store_true",
                    help="JSON lines on a terminal too (they are the default whenever stdout is not a terminal)")
-    r.add_argument("--inference", choices=["auto", "fp32", "bf16", "int8", "onnx", "onnx-int8"], default=None,
+    r.add_argument("--inference", choices=INFERENCE_PATHS, default=None,
                    help="transformer prediction path (default: the one chosen and saved at training time)")
     r.add_argument("--quiet", action="store_true", help="no progress bar (it is shown only when stderr is a terminal)")
     r.add_argument("--on-invalid", choices=["report", "mark"], default="report",

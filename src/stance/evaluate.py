@@ -31,18 +31,19 @@ class TrackedEvaluation:
 
 
 def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: Path,
-                     experiment: str) -> TrackedEvaluation:
+                     experiment: str, inference: str | None = None) -> TrackedEvaluation:
     """`stance evaluate`: score tracked models on one labelled file, each as its own MLflow run.
 
     With two or more models the runs are children of one comparison run, which logs the items any
     model got wrong (every model's label and scores), the items they disagree on, and per-group metrics.
+    `inference`: the transformer's prediction path to score (default: the one saved with the model).
     """
     from .model_refs import load_model
 
     refs = [model_refs] if isinstance(model_refs, str) else list(model_refs)
     loaded, frames, taken = {}, {}, set()
     for ref in refs:  # everything read and validated before any run exists
-        model = load_model(ref)
+        model = load_model(ref, inference)
         one = spec
         if one.default_target is None and len(model.targets) == 1:
             one = spec.model_copy(update={"default_target": model.targets[0]})  # rows without a target: the model's
@@ -58,7 +59,8 @@ def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: 
         with tracking.run(experiment, tags=tags, run_name=f"evaluate {name} on {spec.name}",
                           parent_run_id=parent) as active:
             ev = evaluate_model(model, frames[name], spec.name, out_dir / name if parent else out_dir)
-            tracking.log_params({"evaluated_model": ref, "data.path": spec.path, "data.n": len(frames[name])})
+            tracking.log_params({"evaluated_model": ref, "data.path": spec.path, "data.n": len(frames[name]),
+                                 "inference": inference or "saved"})
             tracking.log_metrics(ev.report.prefixed(spec.name))
             tracking.log_evaluation(ev)
         return ev, active.info.run_id

@@ -158,3 +158,9 @@ def test_onnx_paths_predict_without_torch_or_transformers(onnx_dir):
     assert heavy == []
     assert labels == load(onnx_dir).predict(TEXTS[:3], [TARGET] * 3)
     assert one == load(onnx_dir, inference="onnx").predict(TEXTS[:1], [TARGET])[0]
+
+
+def test_the_command_line_offers_exactly_the_paths_there_are():
+    from stance.cli import INFERENCE_PATHS
+
+    assert INFERENCE_PATHS == ["auto", *MODES]

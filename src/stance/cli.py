@@ -17,6 +17,7 @@ from .masking import mask
 # stance.models.precision.MODES plus "auto", spelled here so that parsing the command line imports nothing.
 INFERENCE_PATHS = ["auto", "fp32", "bf16", "int8", "onnx", "onnx-int8"]
 
+
 def _train(args: argparse.Namespace) -> int:
     from .config import load_config
     from .distributed import is_main_process

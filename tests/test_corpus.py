@@ -124,3 +124,23 @@ def test_shortcut_measures_catch_a_planted_shortcut(corpus):
     assert top_label_share(bad, "speaker_role").loc["reporter", "share"] > 0.85
     assert top_label_share(bad, "genre").loc["news_report", "share"] > 0.85
     assert none_on_topic_share(bad) < 0.61
+
+
+def test_assign_splits_new_only_keeps_existing_splits_and_groups_new_rows_with_their_speaker():
+    from assign_splits import assign  # data/assign_splits.py (on sys.path above)
+
+    labels = ["FAVOR", "AGAINST", "NONE"]
+    old = [{"speaker": f"old{i}", "text": f"statement {i} about item {i * 7} and case {i * 13}",
+            "label": labels[i % 3], "split": ["train", "dev", "test"][i % 3]} for i in range(30)]
+    new = [{"speaker": f"new{i}", "text": f"added remark {i} on topic {i * 11} for docket {i * 17}",
+            "label": labels[i % 3], "split": ""} for i in range(90)]
+    joiner = {"speaker": "old4", "text": "a second statement by an existing speaker", "label": "NONE", "split": ""}
+    rows = [dict(r) for r in old] + new + [joiner]
+    assign(rows, new_only=True)
+    assert [r["split"] for r in rows[:30]] == [r["split"] for r in old]  # existing rows untouched
+    assert rows[-1]["split"] == old[4]["split"]  # one speaker never straddles two splits
+    assigned = collections.Counter(r["split"] for r in rows[30:-1])
+    assert set(assigned) == {"train", "dev", "test"} and assigned["train"] > assigned["test"]
+    again = [dict(r, split="") if i >= 30 else dict(r) for i, r in enumerate(rows)]
+    assign(again, new_only=True)
+    assert [r["split"] for r in again] == [r["split"] for r in rows]  # deterministic

@@ -11,7 +11,9 @@ paraphrase) takes that row's split; the remaining groups are split 70/15/15 as a
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
@@ -71,9 +73,12 @@ def main(argv: list[str]) -> None:
     path = next(a for a in argv if not a.startswith("--"))
     rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
     assign(rows, new_only)
-    with open(path, "w", encoding="utf-8") as f:
+    # Through a temporary file renamed into place: a failure half-way never leaves the corpus truncated.
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
     counts = {s: sum(r["split"] == s for r in rows) for s in ("train", "dev", "test")}
     print(f"{path}: {len(rows)} rows, {counts}")
 

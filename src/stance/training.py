@@ -135,13 +135,13 @@ def _fit(cfg: Config, model: StanceModel, data: StanceData, out: Path, run_id: s
     except interrupt.Interrupted as e:
         e.run_id = run_id  # type: ignore[attr-defined]  # for the CLI's resume hint
         raise
-    train_time = time.perf_counter() - start
+    train_time, seen = time.perf_counter() - start, len(data.train)
     model = calibrate(model, data.dev, cfg.model.calibration)  # fitted on dev, saved with the model
     if cfg.model.refit_on_dev:
         start = time.perf_counter()
         model = _refit_on_dev(cfg, model, data, out)
-        train_time += time.perf_counter() - start
-    return model, info, {"train_time_s": train_time, "train_examples_per_s": len(data.train) / max(train_time, 1e-9)}
+        train_time, seen = train_time + time.perf_counter() - start, seen + len(data.train) + len(data.dev)
+    return model, info, {"train_time_s": train_time, "train_examples_per_s": seen / max(train_time, 1e-9)}
 
 
 def _refit_on_dev(cfg: Config, calibrated: StanceModel, data: StanceData, out: Path) -> StanceModel:

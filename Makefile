@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/stance demo configs/baseline.yaml configs/transformer.yaml
+	$(VENV)/bin/stance demo configs/baseline.yaml configs/transformer.yaml configs/ensemble.yaml
 
 # The MLflow UI test drives Debian's chromium; install it when missing (root only: CI runs as root).
 browser:

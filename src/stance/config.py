@@ -150,6 +150,10 @@ class KindConfig(_Strict):
     # describes a model that trained on it, so it is not scored.
     refit_on_dev: bool = False
 
+    def member_refs(self) -> list[str]:
+        """Models this kind is built from (an ensemble's members); resolved by training before any run exists."""
+        return []
+
 
 class TfidfConfig(KindConfig):
     kind: Literal["tfidf"] = "tfidf"
@@ -252,6 +256,41 @@ class TransformerConfig(KindConfig):
         return self
 
 
+class EnsembleConfig(KindConfig):
+    """Trained models combined (stance.models.ensemble); the combiner is fitted on the dev split."""
+
+    kind: Literal["ensemble"] = "ensemble"
+    # Each member: a trained model (a folder, runs:/ID/model, models:/NAME/N, models:/NAME@ALIAS), or a config
+    # file (.yaml/.yml, relative to the working directory) that is trained first, each in its own run.
+    members: list[str] = Field(min_length=2)
+    combiner: Literal["weighted", "stacking"] = "weighted"
+    # weighted: fixed weights (one per member), or None to pick the grid point of the simplex (step weight_step)
+    # with the best dev macro-F1.
+    weights: list[float] | None = None
+    weight_step: float = Field(0.1, gt=0, le=0.5)
+    stacking_C: float = Field(1.0, gt=0, allow_inf_nan=False)
+    # The members are calibrated already; temperature scaling on dev tempers the combination (never a label).
+    calibration: Literal["temperature", "isotonic", "sigmoid", "none"] = "temperature"
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (min(v) < 0 or not sum(v) > 0 or not all(x == x and abs(x) != float("inf") for x in v)):
+            raise ValueError("weights must be finite, non-negative and not all zero")
+        return v
+
+    @model_validator(mode="after")
+    def _one_weight_per_member(self) -> "EnsembleConfig":
+        if self.weights is not None and len(self.weights) != len(self.members):
+            raise ValueError(f"{len(self.weights)} weights for {len(self.members)} members")
+        if self.refit_on_dev:
+            raise ValueError("model.refit_on_dev does not apply to an ensemble: its combiner is fitted on dev")
+        return self
+
+    def member_refs(self) -> list[str]:
+        return list(self.members)
+
+
 class Kind(NamedTuple):
     """What the rest of the code may ask about a model kind, so none of it names kinds."""
 
@@ -269,6 +308,10 @@ KINDS: dict[str, Kind] = {
     "transformer": Kind(TransformerConfig, "stance.models.transformer:TransformerModel",
                         requirements=("torch", "transformers", "safetensors", "tokenizers", "onnxruntime"),
                         prediction_paths=True),
+    # Its members may be transformers: the logged model lists what they need (installed, not imported, for TF-IDF).
+    "ensemble": Kind(EnsembleConfig, "stance.models.ensemble:EnsembleModel",
+                     requirements=("torch", "transformers", "safetensors", "tokenizers", "onnxruntime"),
+                     prediction_paths=True),
 }
 ModelConfig = Annotated[Union[tuple(k.config for k in KINDS.values())], Field(discriminator="kind")]  # type: ignore[valid-type]
 

@@ -11,10 +11,14 @@ from .training import train
 
 
 def run_demo(configs: list[str], examples: str, overrides: list[str] | None = None) -> None:
-    results = {}
+    results, trained = {}, {}
     for path in configs:
         cfg = load_config(path, overrides)
+        if members := cfg.model.member_refs():  # an ensemble: reuse the members this demo has just trained
+            reuse = [trained.get(Path(m).resolve(), m) for m in members]
+            cfg.model = cfg.model.model_copy(update={"members": reuse})
         results[cfg.model.kind] = train(cfg)
+        trained[Path(path).resolve()] = str(results[cfg.model.kind].model_dir)
     print()
     for kind, r in results.items():  # each config may weigh or cap its sources differently
         used = [n for n in r.data_notes if n.startswith(("sources used", "source "))]

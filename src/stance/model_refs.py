@@ -73,6 +73,19 @@ def load_model(model: str, inference: str | None = None) -> StanceModel:
         return _load(tracking.resolve_model_uri(model), inference, store)
 
 
+def local_dir(model: str) -> Path:
+    """The saved model folder a reference names: the folder itself, or an MLflow model downloaded to the cache."""
+    if Path(model).exists():
+        return _local_model_dir(Path(model))
+    if "://" not in model and ":/" not in model:
+        raise FileNotFoundError(f"model {model!r} is neither an existing path nor an MLflow URI "
+                                f"(models:/NAME/latest, runs:/RUN_ID/model)")
+    from . import tracking
+
+    tracking.configure(None)
+    return _local_model_dir(Path(tracking.download_model(tracking.resolve_model_uri(model))))
+
+
 @functools.lru_cache(maxsize=8)
 def _load(model: str, inference: str | None, store: str | None) -> StanceModel:
     """`store`: the tracking URI an MLflow reference was resolved in (None for a local folder); part of the

@@ -82,6 +82,8 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         locks.enter_context(_lock_run(cfg, resume_run_id))
     data, eval_sets, used = _read_inputs(cfg)
     model = models.build(cfg.model, data.labels, cfg.seed)
+    if refs := cfg.model.member_refs():  # an ensemble: its members trained or found before its run exists
+        model.use_members(*_resolve_members(refs, cfg))  # type: ignore[attr-defined]
 
     # model_name tells apart configs of one kind (pooled vs per-target, MiniLM vs mpnet) in comparisons.
     tags = {"model_kind": cfg.model.kind, "model_name": cfg.registered_model_name.removeprefix("stance-"),
@@ -111,6 +113,27 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         model_uri, registered, refused = _log_model(cfg, data, model, model_dir, metrics, run_id)
     return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), model_uri,
                        registered, metrics, model_dir, tuple(data.notes), refused)
+
+
+def _resolve_members(refs: list[str], cfg: Config) -> tuple[list[Path], list[str]]:
+    """Each member's saved folder and a name for it: config files are trained first (each its own run), other
+    references are resolved (MLflow URIs downloaded) to their folders."""
+    from .config import load_config
+    from .model_refs import local_dir
+    from .models.integrity import read_meta
+
+    dirs: list[Path] = []
+    for ref in refs:
+        if ref.endswith((".yaml", ".yml")):
+            say(f"training ensemble member {ref}")
+            member_cfg = load_config(ref, [f"tracking.uri={cfg.tracking.uri}"] if cfg.tracking.uri else None)
+            dirs.append(train(member_cfg).model_dir)
+        else:
+            dirs.append(local_dir(ref))
+    kinds = [str(read_meta(d)["kind"]) for d in dirs]
+    names = [k if kinds.count(k) == 1 else f"{k}{kinds[:i + 1].count(k)}" for i, k in enumerate(kinds)]
+    say("ensemble members: " + ", ".join(f"{n} ({r})" for n, r in zip(names, refs)))
+    return dirs, names
 
 
 def _read_inputs(cfg: Config) -> tuple[StanceData, dict[str, pd.DataFrame | None], dict[str, str]]:

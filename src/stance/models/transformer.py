@@ -189,6 +189,7 @@ class TransformerModel(StanceModel):
             "epochs_run": float(state.epoch or 0),
             "n_truncated_train": self.count_truncated(train["text"].tolist(), train["target"].tolist()),
             "device": self.device,
+            "precision": self.training_precision(),
             "world_size": args.world_size,  # processes that trained together (torchrun / accelerate launch)
             "resumed_from": str(last) if last else "",
         }
@@ -230,8 +231,8 @@ class TransformerModel(StanceModel):
             seed=self.seed,
             data_seed=self.seed,
             use_cpu=use_cpu,
-            bf16=self.cfg.precision == "bf16",
-            fp16=self.cfg.precision == "fp16" and not use_cpu,
+            bf16=self.training_precision() == "bf16",
+            fp16=self.training_precision() == "fp16" and not use_cpu,
             report_to="none",  # our MetricsLogger logs; transformers' MLflow callback is not used
             disable_tqdm=os.environ.get("CI") == "true",
             save_only_model=False,
@@ -241,6 +242,17 @@ class TransformerModel(StanceModel):
             # Keep `sample_weight` (not an argument of the model's forward): the loss pops it.
             remove_unused_columns="sample_weight" not in train_ds.column_names,
         )
+
+    def training_precision(self) -> str:
+        """The config's precision, with auto resolved for this device (bf16 only where it is native)."""
+        if self.cfg.precision != "auto":
+            return self.cfg.precision
+        import torch
+
+        if self.device == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+        native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+        return "bf16" if native else "fp32"
 
     def _trainer(self, args, train_ds, dev_ds, weights, log: LogFn | None) -> Any:
         """Trainer with early stopping on dev macro-F1, our per-epoch logging and the signal handling of a run."""

@@ -110,7 +110,7 @@ def shrunk_config(name: str, data_path: Path, extra: tuple[str, ...] = (), **mod
     """The real config from configs/, shrunk for CPU speed: same code path, smaller data."""
     from stance.config import load_config
 
-    overrides = [f"data.path={data_path}", "data.exclude=null", "eval_sets=[]"]
+    overrides = [f"data.path={data_path}", "data.exclude=null", "eval_sets=[]", "behaviour=null"]
     overrides += [f"model.{k}={json.dumps(v)}" for k, v in model_overrides.items()] + list(extra)
     return load_config(ROOT / "configs" / name, overrides)
 

@@ -75,9 +75,16 @@ def test_no_suite_statement_or_near_copy_is_in_the_shared_real_text(where):
 
 
 def test_no_data_config_reads_the_suite():
-    # The loader reads configured paths only, so keeping the suite out of training means no config names it.
-    named = [str(p.relative_to(ROOT)) for p in (ROOT / "configs").rglob("*.yaml") if "behaviour" in p.read_text()]
+    """The loader reads configured paths only: keeping the suite out of training means no config's data names it
+    (the `behaviour` section scores it after training)."""
+    from stance.config import flatten, load_config
+
+    named = []
+    for p in sorted((ROOT / "configs").glob("*.yaml")):
+        data = flatten(load_config(p).data.model_dump(mode="json"))
+        named += [f"{p.name}: {k}" for k, v in data.items() if "behaviour" in str(v)]
     assert named == []
+    assert load_config(ROOT / "configs" / "baseline.yaml").behaviour.path == SUITE_PATH.as_posix()
 
 
 def test_near_copies_finds_a_same_a_reworded_and_a_lifted_sentence_and_nothing_else():
@@ -164,3 +171,22 @@ def test_behaviour_imports_no_model_and_no_mlflow():
     names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     assert [m for m in names if m.split(".")[0] in {"models", "mlflow", "torch", "transformers", "sklearn"}
             or "models" in m.split(".")] == []
+
+
+def test_training_logs_the_suites_pass_rates_as_predict_answers(tiny_corpus, tracking_uri):
+    import mlflow
+
+    from conftest import ROOT, TARGET, shrunk_config
+    from stance import predict
+    from stance.training import train
+
+    path = ROOT / "data" / "behaviour" / "suite.jsonl"
+    result = train(shrunk_config("baseline.yaml", tiny_corpus, (f"behaviour.path={path}",
+                                                                f"behaviour.target={TARGET}")))
+    suite = load_suite(path)
+    labels = [p.label for p in predict([s["text"] for s in suite], model=str(result.model_dir))]
+    rates = pass_rates(suite, labels)
+    assert result.metrics["behaviour_pass_rate"] == pytest.approx(rates["overall"]["rate"])
+    assert result.metrics["behaviour_negation_pass_rate"] == pytest.approx(rates["capabilities"]["negation"]["rate"])
+    files = {f.path for f in mlflow.artifacts.list_artifacts(run_id=result.run_id, artifact_path="behaviour")}
+    assert {"behaviour/pass_rates.md", "behaviour/items.json"} <= files

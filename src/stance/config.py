@@ -346,12 +346,21 @@ class TrackingConfig(_Strict):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+class BehaviourConfig(_Strict):
+    """Short, unambiguous statements authored to check obvious cases (stance.evaluation.behaviour), scored after
+    training like an evaluation set and never trained on; `target` is the one they are labelled toward."""
+
+    path: str = "data/behaviour/suite.jsonl"
+    target: str
+
+
 class Config(_Strict):
     seed: int = 13
     output_dir: str = "outputs"
     data: DataConfig
     model: ModelConfig
     eval_sets: list[EvalSetConfig] = Field(default_factory=list)
+    behaviour: BehaviourConfig | None = None
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 
     @property

@@ -108,6 +108,7 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         if (top := top_features_table(model)) is not None:
             tracking.log_tables({"top_features": top}, "explain")  # the baseline's strongest n-grams per label
         metrics.update(_evaluate_all(model, data, eval_sets, out / "eval", cfg.model.refit_on_dev))
+        metrics.update(_behaviour(cfg, model))
         model_dir = out / "model"
         metrics = _save_and_log_metrics(cfg, data, model, model_dir, metrics, active.info.experiment_id)
         model_uri, registered, refused = _log_model(cfg, data, model, model_dir, metrics, run_id)
@@ -198,6 +199,26 @@ def _evaluate_all(model: StanceModel, data: StanceData, eval_sets: dict[str, pd.
         metrics.update(ev.report.prefixed(name))
         tracking.log_evaluation(ev)
     return metrics
+
+
+def _behaviour(cfg: Config, model: StanceModel) -> dict[str, float]:
+    """The behavioural suite (config `behaviour`): pass rates overall and per capability, and each item's answer."""
+    if cfg.behaviour is None:
+        return {}
+    import pandas as pd
+
+    from .evaluation.behaviour import format_table, load_suite, pass_rates
+
+    suite = load_suite(cfg.behaviour.path)
+    predicted = model.predict([s["text"] for s in suite], [cfg.behaviour.target] * len(suite))
+    rates = pass_rates(suite, predicted)
+    tracking.log_text(format_table({cfg.model.kind: rates}), "behaviour/pass_rates.md")
+    tracking.log_tables({"items": pd.DataFrame([{**s, "predicted": p, "passed": p == s["label"]}
+                                                for s, p in zip(suite, predicted)])}, "behaviour")
+    say(f"behavioural suite: {rates['overall']['passed']}/{rates['overall']['n']} passed "
+        f"({rates['overall']['rate']:.3f})")
+    return {"behaviour_pass_rate": rates["overall"]["rate"],
+            **{f"behaviour_{c}_pass_rate": r["rate"] for c, r in rates["capabilities"].items()}}
 
 
 def _save_and_log_metrics(cfg: Config, data: StanceData, model: StanceModel, model_dir: Path,

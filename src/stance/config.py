@@ -242,9 +242,10 @@ class TransformerConfig(KindConfig):
     save_total_limit: int = Field(2, ge=1)
     keep_checkpoints: bool = False  # after a finished run; an interrupted run always keeps its checkpoints
     # Prediction path: fp32, bf16 autocast, dynamic int8 linear layers (CPU), or ONNX Runtime on the exported graph,
-    # float (onnx) or with its dynamic int8 quantization (onnx-int8; CPU). "auto" measures them on dev after training
-    # and keeps, among those within `inference_tolerance` of fp32's macro-F1, the fastest at batch size
-    # eval_batch_size and, separately, the fastest for one statement; both choices are saved with the model.
+    # float (onnx) or with its dynamic int8 quantization (onnx-int8; CPU). The int8 paths score one statement per
+    # call, so a statement's scores never depend on its batch. "auto": a fixed rule per device, checked on dev after
+    # training and saved with the model (stance.models.precision.PREFERENCE): CPU -> onnx where its dev macro-F1 is
+    # within `inference_tolerance` of fp32's, else fp32; GPU -> fp32. Timings are logged, never deciding.
     inference: Literal["auto", "fp32", "bf16", "int8", "onnx", "onnx-int8"] = "auto"
     inference_tolerance: float = Field(0.005, ge=0, le=1)  # 0.5 macro-F1 points
     # Temperature scaling fitted on the dev split after training: one number, never changes a label.

@@ -7,9 +7,15 @@ ONNX Runtime's own dynamic int8 quantization (int8 weights, activations quantize
 saved with the model (`model.onnx`, `model-int8.onnx`: protobuf, no pickle, checksummed like every file), so a
 model whose chosen paths are ONNX predicts without importing torch or transformers.
 
-After training, `select` scores dev with every path and keeps, among those within the tolerance of fp32's
-macro-F1, the fastest at batch 64 (`inference`) and, separately, the fastest for one statement
-(`inference_batch1`). Only modules in this file import torch for a path; ONNX Runtime is imported on first use.
+One statement, one answer: dynamic int8 quantizes activations with one scale per call, so in a batch a statement's
+scores moved with its neighbours and their padding (21 of realdev's 303 labels changed between one-at-a-time and
+one batch). The int8 paths therefore score one statement per call (`PER_ROW_MODES`): per-row scales by
+construction. The float paths are batch-independent as they are (padding is masked).
+
+After training, `select` applies a fixed rule per device, never a timing: on CPU, onnx (the float graph in ONNX
+Runtime) where its dev macro-F1 is within the tolerance of fp32's, else fp32; on a GPU, fp32. The same path serves
+batches and single statements. Timings are measured and logged, and decide nothing, so the same model prints the
+same numbers on a busy or an idle machine. bf16 and the int8 paths stay available by `--inference`.
 """
 from __future__ import annotations
 
@@ -33,7 +39,11 @@ MODES: tuple[Mode, ...] = ("fp32", "bf16", "int8", "onnx", "onnx-int8")
 TORCH_MODES: tuple[Mode, ...] = ("fp32", "bf16", "int8")
 GPU_MODES: tuple[Mode, ...] = ("fp32", "bf16")
 ONNX_FILES: dict[str, str] = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
-BATCH1_TIMED = 40  # dev statements scored one at a time for the batch-1 choice
+BATCH1_TIMED = 40  # dev statements scored one at a time for the logged batch-1 latency
+# Activations quantized per call: scored one statement per call, so no statement's scores depend on its batch.
+PER_ROW_MODES: tuple[Mode, ...] = ("int8", "onnx-int8")
+# The fixed rule: per device, the paths in order of preference (the first within tolerance of fp32 is kept).
+PREFERENCE: dict[str, tuple[Mode, ...]] = {"cpu": ("onnx", "fp32"), "cuda": ("fp32",)}
 
 
 def available_modes(device: str) -> tuple[Mode, ...]:
@@ -147,31 +157,35 @@ def _measure(model: "TransformerModel", mode: Mode, texts: list[str], targets: l
 
 
 def select(model: "TransformerModel", dev: "pd.DataFrame", tolerance: float) -> dict[str, Any]:
-    """Score dev with each path; keep the fastest (batch, and batch 1) whose macro-F1 is within `tolerance` of fp32.
-
-    Returns flat facts to log: the two choices and, per path, dev macro-F1, label agreement with fp32,
-    statements/s at the model's eval batch size and the batch-1 p50 in ms.
+    """The fixed rule (PREFERENCE) applied on dev: the first preferred path whose macro-F1 is within `tolerance` of
+    fp32's. Returns flat facts to log: the choice and, per measured path, dev macro-F1, label agreement with fp32,
+    statements/s at the model's eval batch size and the batch-1 p50 in ms (logged, never deciding).
     """
     from ..evaluation.metrics import macro_f1  # scikit-learn: paid after training, never by a prediction
 
     texts, targets = dev["text"].tolist(), dev["target"].tolist()
     gold = [model.labels.index(lab) for lab in dev["label"]]
+    candidates = [m for m in ("fp32", *PREFERENCE.get(model.device, ())) if m in available_modes(model.device)
+                  and (not is_onnx(m) or _onnxruntime_installed())]
     facts: dict[str, Any] = {}
-    speed: dict[str, float] = {}
-    p50: dict[str, float] = {}
     f1: dict[str, float] = {}
     reference = None
-    for mode in available_modes(model.device):
-        pred, speed[mode], p50[mode] = _measure(model, mode, texts, targets)
+    for mode in dict.fromkeys(candidates):
+        pred, speed, p50 = _measure(model, mode, texts, targets)
         f1[mode] = macro_f1(gold, pred, range(len(model.labels)))
         reference = pred if reference is None else reference
         facts[f"inference_{mode}_dev_macro_f1"] = round(f1[mode], 4)
         facts[f"inference_{mode}_label_agreement"] = round(float(np.mean(pred == reference)), 4)
-        facts[f"inference_{mode}_statements_per_s"] = round(speed[mode], 1)
-        facts[f"inference_{mode}_batch1_p50_ms"] = round(1000 * p50[mode], 2)
-    eligible = [m for m in speed if f1[m] >= f1["fp32"] - tolerance - 1e-12]
-    choice = {"inference": max(eligible, key=speed.__getitem__),
-              "inference_batch1": min(eligible, key=p50.__getitem__)}
-    model.inference_facts = {**choice, **facts}
+        facts[f"inference_{mode}_statements_per_s"] = round(speed, 1)
+        facts[f"inference_{mode}_batch1_p50_ms"] = round(1000 * p50, 2)
+    chosen = next(m for m in (*PREFERENCE.get(model.device, ()), "fp32")
+                  if m in f1 and f1[m] >= f1["fp32"] - tolerance - 1e-12)
+    model.inference_facts = {"inference": chosen, "inference_batch1": chosen, **facts}
     model.set_inference("auto")
     return model.inference_facts
+
+
+def _onnxruntime_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None

@@ -293,9 +293,10 @@ class TransformerModel(StanceModel):
             return np.zeros((0, len(self.labels)))
         if self.cfg.long_text == "sliding_window":
             return self._predict_windows(texts, targets)
-        run = self._runner(self.inference_batch1 if len(texts) == 1 else self.inference)
+        mode = self.inference_batch1 if len(texts) == 1 else self.inference
+        run = self._runner(mode)
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
-        for idx, enc in self._token_batches(texts, targets):
+        for idx, enc in self._token_batches(texts, targets, 1 if mode in paths.PER_ROW_MODES else None):
             out[idx] = _softmax(run(enc))
         return out
 
@@ -326,15 +327,17 @@ class TransformerModel(StanceModel):
             self._fast = fast
         return self._fast
 
-    def _token_batches(self, texts: list[str], targets: list[str]) -> Iterator[tuple[np.ndarray, dict]]:
+    def _token_batches(self, texts: list[str], targets: list[str],
+                       batch_size: int | None = None) -> Iterator[tuple[np.ndarray, dict]]:
         """Tokenize the whole call once (target first: truncation only ever cuts the statement), then yield
         batches of similar token length (little padding) as padded int64 arrays, with their positions."""
+        batch_size = batch_size or self.cfg.eval_batch_size
         encodings = self._fast_tokenizer().encode_batch(list(zip(targets, texts)))
         lengths = np.array([len(e.ids) for e in encodings])
         order = np.argsort(lengths, kind="stable")
         pad_id = self._pad[1] if self._pad else 0
-        for start in range(0, len(order), self.cfg.eval_batch_size):
-            idx = order[start:start + self.cfg.eval_batch_size]
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
             shape = (len(idx), int(lengths[idx].max()))
             enc = {"input_ids": np.full(shape, pad_id, dtype=np.int64), "attention_mask": np.zeros(shape, np.int64),
                    "token_type_ids": np.zeros(shape, np.int64)}
@@ -385,7 +388,8 @@ class TransformerModel(StanceModel):
     def _predict_windows(self, texts: list[str], targets: list[str]) -> np.ndarray:
         """Long statements: overlapping windows of max_length tokens, scores averaged per statement."""
         out = np.zeros((len(texts), len(self.labels)))
-        bs, run = self.cfg.eval_batch_size, self._runner(self.inference)
+        bs = 1 if self.inference in paths.PER_ROW_MODES else self.cfg.eval_batch_size  # one statement's windows a call
+        run = self._runner(self.inference)
         for start in range(0, len(texts), bs):
             enc = self.tokenizer(list(targets[start:start + bs]), list(texts[start:start + bs]),
                                  truncation="only_second", max_length=self.cfg.max_length, padding=True,

@@ -112,7 +112,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise SystemExit("stance predict: give statements as arguments or --input FILE (- for stdin)")
     check_output(args.output, args.input)
     stream = itertools.chain(records, iter_input_records(args.input) if args.input else ())
-    model = load_model(args.model, args.inference)
+    model = load_model(args.model or _default_model(), args.inference)
     if getattr(args, "whole_process", False):
         # What is loaded now (modules, the model) lives until exit: later collections, the one at exit included,
         # need not scan it again (~0.3 s). Not when main() runs inside a longer process (tests, notebooks).
@@ -135,6 +135,28 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"stance predict: {counts.invalid} of {counts.total} inputs were invalid; the other "
               f"{counts.total - counts.invalid} were scored", file=sys.stderr)
         return 2
+    return 0
+
+
+def _default_model() -> str:
+    """The champion (or $STANCE_MODEL), said on stderr with the version it is now, so a user knows who answered."""
+    from .model_refs import default_model
+    from .tracking import model_version
+
+    ref = default_model()
+    version = model_version(ref)
+    print(f"stance predict: model {ref}" + (f" = {version}" if version != ref else ""), file=sys.stderr)
+    return ref
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from .promote import promote
+
+    p = promote(args.models or None, args.tracking_uri)
+    print(p.account)
+    if p.champion is None:
+        return 1
+    print(f"\nmodels:/stance@champion -> {p.champion} (a copy of {p.chosen_from})")
     return 0
 
 
@@ -373,7 +395,9 @@ def _add_evaluate(sub) -> None:
 def _add_predict(sub) -> None:
     r = sub.add_parser("predict", help="label statements: aligned lines on a terminal; JSON lines (text, target, "
                                        "label, scores) when piped or with --json")
-    r.add_argument("--model", required=True, help="models:/NAME/latest, runs:/RUN_ID/model or a local path")
+    r.add_argument("--model", default=None,
+                   help="models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/model or a local path "
+                        "(default: $STANCE_MODEL, else the champion models:/stance@champion)")
     r.add_argument("--target", default=None, help="stance target (default: the model's training target)")
     r.add_argument("--input", default=None,
                    help=".jsonl, .csv or .parquet with a 'text' field/column, or - for JSON lines on stdin; "
@@ -431,6 +455,14 @@ def _add_compare(sub) -> None:
 
 
 def _add_demo(sub) -> None:
+    pr = sub.add_parser("promote", help="point models:/stance@champion at the best registered model (best dev "
+                                        "macro-F1 among those passing >= 90%% of the behavioural suite)")
+    pr.add_argument("models", nargs="*", help="registered versions to choose from, e.g. models:/stance-tfidf/3 "
+                                              "(default: the newest version of every registered model)")
+    pr.add_argument("--tracking-uri", default=None, help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
+                                                         "sqlite:///mlflow.db)")
+    pr.set_defaults(fn=_promote)
+
     d = sub.add_parser("demo", help="train several configs and print them side by side with the case studies")
     d.add_argument("configs", nargs="+")
     d.add_argument("--examples", default="data/case_studies.jsonl")

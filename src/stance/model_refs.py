@@ -7,9 +7,17 @@ import os
 from pathlib import Path
 
 from . import models
+from .masking import mask
 from .models.base import StanceModel
 
 MLFLOW_MODEL_FILE = "MLmodel"
+CHAMPION = "models:/stance@champion"  # registration.CHAMPION_NAME @ CHAMPION_ALIAS
+DEFAULT_MODEL_ENV = "STANCE_MODEL"
+
+
+def default_model() -> str:
+    """The model used when none is named: $STANCE_MODEL, else the champion."""
+    return os.environ.get(DEFAULT_MODEL_ENV) or CHAMPION
 _SEARCH_DEPTH, _SEARCH_FOLDERS, _SHOWN = 6, 5_000, 10  # how far below a wrong --model path to look for models
 
 
@@ -70,7 +78,14 @@ def load_model(model: str, inference: str | None = None) -> StanceModel:
         from . import tracking
 
         store = tracking.configure(None)
-        return _load(tracking.resolve_model_uri(model), inference, store)
+        try:
+            resolved = tracking.resolve_model_uri(model)
+        except Exception as e:  # MLflow's error: an unknown name or alias
+            if model != CHAMPION:
+                raise
+            raise FileNotFoundError(f"no champion model in {mask(store)} yet ({e}); make one with "
+                                    f"`make demo` or `stance promote`, or name a model with --model") from None
+        return _load(resolved, inference, store)
 
 
 def local_dir(model: str) -> Path:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, Sequence
 
 from . import models
 from .inputs import InvalidInputError, check_text, clean_text
-from .model_refs import load_model
+from .model_refs import default_model, load_model
 from .models.base import StanceModel
 from .targets import check_target, column_targets, resolve_targets
 
@@ -70,7 +70,7 @@ def _items(texts: object, target: object) -> tuple[list, object, bool]:
     return list(texts), target, False
 
 
-def predict(texts: str | Sequence[str] | pd.Series | pd.DataFrame, model: str | StanceModel,
+def predict(texts: str | Sequence[str] | pd.Series | pd.DataFrame, model: str | StanceModel | None = None,
             target: str | Sequence[str] | None = None, *, on_invalid: OnInvalid = "raise",
             min_confidence: float | None = None, inference: str | None = None) -> Prediction | list[Prediction]:
     """Stance of one statement (returns one Prediction) or of a list (returns a list, in input order).
@@ -81,6 +81,8 @@ def predict(texts: str | Sequence[str] | pd.Series | pd.DataFrame, model: str | 
     on_invalid="raise" (default) raises InvalidInputError naming every bad index before scoring anything;
     "mark" scores every valid item and returns invalid ones as Predictions with `error` set.
     min_confidence: results whose top score is below it are returned with abstained=True.
+    model: a loaded model, a folder or an MLflow URI; None: the champion, models:/stance@champion (or
+    $STANCE_MODEL), set by `make demo` or `stance promote`.
     inference: a transformer's prediction path (fp32 | bf16 | int8 | onnx | onnx-int8 | auto = as saved); given a
     loaded model, this switches that model's path.
     """
@@ -96,7 +98,7 @@ def predict(texts: str | Sequence[str] | pd.Series | pd.DataFrame, model: str | 
             models.check_inference(m.kind, inference, "this", allow_auto=False)
             m.set_inference(inference)
     else:
-        m = load_model(str(model), inference)
+        m = load_model(str(model) if model is not None else default_model(), inference)
     targets = column_targets(m, target) if from_column else resolve_targets(m, target, len(items))
     errors = {i: why for i, (t, tg) in enumerate(zip(items, targets)) if (why := check_text(t) or check_target(m, tg))}
     if errors and on_invalid == "raise":

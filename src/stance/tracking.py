@@ -315,6 +315,47 @@ def resolve_model_uri(uri: str) -> str:
     return uri
 
 
+def promote(model_uri: str, name: str, alias: str, description: str, tags: dict[str, str]) -> str:
+    """Register `model_uri` (a logged model) as a new version of `name`, describe and tag it, and point `alias` at
+    it; returns `models:/NAME/VERSION`. A model that already is a version of `name` is not registered twice."""
+    client = mlflow.MlflowClient()
+    quoted = name.replace("'", "\\'")
+    same = [v for v in client.search_model_versions(f"name='{quoted}'") if v.source == model_uri]
+    with _no_progress_bar():
+        version = same[0].version if same else mlflow.register_model(model_uri, name).version
+    client.update_model_version(name, version, description=mask(description))
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, mask(value))
+    client.set_registered_model_alias(name, alias, version)
+    return f"models:/{name}/{version}"
+
+
+def version_source(uri: str) -> tuple[str, str | None]:
+    """(the logged model a registered version or any model URI points to, the run that logged it)."""
+    resolved = resolve_model_uri(uri)
+    if resolved.startswith("models:/") and not resolved.startswith("models:/m-"):
+        name, _, version = resolved[len("models:/"):].partition("/")
+        v = mlflow.MlflowClient().get_model_version(name, version)
+        return v.source, v.run_id
+    return resolved, None
+
+
+def run_metrics(run_id: str) -> dict[str, float]:
+    return dict(mlflow.MlflowClient().get_run(run_id).data.metrics)
+
+
+def latest_versions(exclude: str) -> list[str]:
+    """`models:/NAME/N` of the newest version of every registered model but `exclude`."""
+    client = mlflow.MlflowClient()
+    out = []
+    for rm in client.search_registered_models():
+        if rm.name != exclude:
+            quoted = rm.name.replace("'", "\\'")
+            found = client.search_model_versions(f"name='{quoted}'", max_results=1, order_by=["version_number DESC"])
+            out += [f"models:/{rm.name}/{found[0].version}"] if found else []
+    return sorted(out)
+
+
 def latest_version_metric(name: str, metric: str) -> tuple[str, float | None] | None:
     """(version, value of `metric` in the run that produced it) for the registered model's latest version, or None
     when nothing is registered under `name` yet."""
@@ -396,6 +437,8 @@ def model_version(uri: str) -> str:
     if not uri.startswith("models:/"):
         return uri
     name, _, ref = uri[len("models:/"):].partition("/")
+    if "@" in name and not ref:  # models:/NAME@ALIAS
+        name, ref = name.split("@", 1)
     if not name or not ref:
         return uri
     configure(None)

@@ -98,3 +98,27 @@ def test_evaluate_two_models_logs_comparison_tables(tmp_path, tracking_uri, caps
     for c in children:
         own = mlflow.load_table("eval/by_genre_held.json", run_ids=[c.info.run_id]).set_index("genre")
         assert own["n"].to_dict() == {"speech": 3, "tweet": 3}
+
+
+def test_per_source_precision_recall_and_confusion_and_the_surest_errors():
+    import pandas as pd
+
+    from stance.evaluation.error_analysis import most_confident_errors, per_source_labels
+
+    labels = ["FAVOR", "AGAINST", "NONE"]
+    preds = pd.DataFrame({
+        "text": list("abcdefg"), "origin": ["tweets"] * 4 + ["debate"] * 3,
+        "label":     ["FAVOR", "FAVOR", "AGAINST", "NONE", "AGAINST", "AGAINST", "NONE"],
+        "predicted": ["FAVOR", "AGAINST", "FAVOR", "NONE", "AGAINST", "FAVOR", "NONE"],
+        "confidence": [0.9, 0.8, 0.95, 0.7, 0.6, 0.55, 0.99]})
+    t = per_source_labels(preds, labels, "test").set_index(["source", "label"])
+    row = t.loc[("tweets", "AGAINST")]
+    assert (row["n_gold"], row["n_predicted"], row["to_favor"], row["recall"], row["precision"]) == (1, 1, 1, 0.0, 0.0)
+    row = t.loc[("debate", "AGAINST")]
+    assert (row["n_gold"], row["recall"], row["precision"], row["to_favor"]) == (2, 0.5, 1.0, 1)
+    assert t.loc[("tweets", "FAVOR"), "precision"] == 0.5
+    surest = most_confident_errors(preds, k=2)
+    assert surest["text"].tolist() == ["c", "b"] and list(surest.columns[:4]) == ["text", "label", "predicted",
+                                                                                   "confidence"]
+    # A set with no source column is one source, named after the set.
+    assert set(per_source_labels(preds.drop(columns="origin"), labels, "realdev")["source"]) == {"realdev"}

@@ -35,7 +35,8 @@ def test_run_records_params_metrics_dataset_and_artifacts(result, tracking_uri):
     assert inputs["immigration-test"].digest == run.data.tags["dataset_digest"]
     files = {f.path for f in mlflow.artifacts.list_artifacts(run_id=result.run_id, artifact_path="eval")}
     assert {"eval/confusion_test.png", "eval/misclassified_test.csv", "eval/classification_report_test.txt",
-            "eval/predictions_test.csv"} <= files
+            "eval/predictions_test.csv", "eval/per_source_labels_test.csv", "eval/per_source_labels_test.json",
+            "eval/most_confident_errors_test.json"} <= files
     cfg_text = mlflow.artifacts.load_text(f"runs:/{result.run_id}/config.yaml")
     assert "kind: tfidf" in cfg_text
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .metrics import f_avg, macro_f1
+from .metrics import f_avg, macro_f1, score_labels
 
 # Metadata columns worth slicing by, when the data has them (multi-source data: source, and the labelled
 # pool's origin; the bundled corpus: genre, speaker_role; the real-statement sets: party).
@@ -72,3 +72,34 @@ def cross_model_tables(frames: dict[str, pd.DataFrame], labels: list[str]) -> di
                                        ignore_index=True)[["model", column, "n", "accuracy", "macro_f1", "f_avg",
                                                            "errors"]]
     return tables
+
+
+# Where the labelled pool's statements come from (presidency documents, congressional tweets, floor debate): the
+# column per-source breakdowns use first, then the corpus's genre.
+SOURCE_COLUMNS = ("origin", "source", "genre")
+TOP_ERRORS = 20
+
+
+def per_source_labels(preds: pd.DataFrame, labels: list[str], name: str) -> pd.DataFrame:
+    """Per source (the first SOURCE_COLUMNS present; the whole set is one source otherwise) and label: n gold,
+    n predicted, precision, recall, F1, and the gold label's confusion row (how many went to each label)."""
+    column = next((c for c in SOURCE_COLUMNS if c in preds.columns and preds[c].notna().any()), None)
+    groups = preds.groupby(preds[column].fillna("(missing)").astype(str)) if column else [(name, preds)]
+    rows = []
+    for source, g in groups:
+        report = score_labels(g["label"], g["predicted"], labels)
+        for i, lab in enumerate(labels):
+            key = lab.lower()
+            rows.append({"source": source, "label": lab, "n_gold": int(report.confusion[i].sum()),
+                         "n_predicted": int(report.confusion[:, i].sum()),
+                         "precision": report.metrics[f"precision_{key}"], "recall": report.metrics[f"recall_{key}"],
+                         "f1": report.metrics[f"f1_{key}"],
+                         **{f"to_{other.lower()}": int(report.confusion[i, j]) for j, other in enumerate(labels)}})
+    return pd.DataFrame(rows)
+
+
+def most_confident_errors(preds: pd.DataFrame, k: int = TOP_ERRORS) -> pd.DataFrame:
+    """The k wrong answers the model was surest of: the ones worth reading first."""
+    wrong = preds[preds["label"] != preds["predicted"]].sort_values("confidence", ascending=False, kind="stable")
+    keep = [c for c in ("id", "text", "label", "predicted", "confidence", *SOURCE_COLUMNS) if c in wrong.columns]
+    return wrong[keep].head(k).reset_index(drop=True)

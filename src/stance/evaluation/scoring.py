@@ -15,7 +15,7 @@ from ..models.base import StanceModel
 from ..models.calibrated import CalibratedModel, uncalibrated
 from .calibration import calibration_metrics
 from .coverage import coverage_table
-from .error_analysis import group_tables
+from .error_analysis import group_tables, most_confident_errors, per_source_labels
 from .metrics import Report, score_labels
 from .plots import confusion_png, coverage_png, reliability_png
 
@@ -59,8 +59,10 @@ def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out_dir: Pat
               coverage_png(curve, out_dir / f"coverage_{name}.png", f"{model.kind} on {name}: answer only when sure")]
     tables = {f"misclassified_{name}": wrong.reset_index(drop=True), f"coverage_{name}": curve}
     tables.update({f"{t}_{name}": g for t, g in group_tables(preds, model.labels).items()})
+    tables[f"per_source_labels_{name}"] = per_source_labels(preds, model.labels, name)
+    tables[f"most_confident_errors_{name}"] = most_confident_errors(preds)
     for t, g in tables.items():
-        if t.startswith("by_"):
+        if t.startswith(("by_", "per_source_labels_")):
             g.to_csv(out_dir / f"{t}.csv", index=False)
             files.append(out_dir / f"{t}.csv")
     return Evaluation(name, report, preds, files, tables)

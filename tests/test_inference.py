@@ -17,7 +17,7 @@ from stance import predict
 from stance.models import CorruptModelError, load
 from stance.models.integrity import read_meta
 from stance.models.precision import MODES, ONNX_FILES, check_mode
-from stance.training import train
+from stance.workflows.training import train
 
 pytestmark = pytest.mark.slow
 TINY = dict(epochs=2, batch_size=8, max_length=48, early_stopping_patience=None)
@@ -161,6 +161,6 @@ def test_onnx_paths_predict_without_torch_or_transformers(onnx_dir):
 
 
 def test_the_command_line_offers_exactly_the_paths_there_are():
-    from stance.cli import INFERENCE_PATHS
+    from stance.cli.options import INFERENCE_PATHS
 
     assert INFERENCE_PATHS == ["auto", *MODES]

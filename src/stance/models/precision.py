@@ -1,4 +1,4 @@
-"""The transformer's prediction paths and the measured choice between them.
+"""The transformer's prediction paths: how each one runs.
 
 Torch paths: fp32 is the float model as trained; bf16 runs it under bf16 autocast (these CPUs have AVX-512
 bf16); int8 swaps every nn.Linear for a dynamically quantized one, built in memory at load time.
@@ -7,33 +7,23 @@ ONNX Runtime's own dynamic int8 quantization (int8 weights, activations quantize
 saved with the model (`model.onnx`, `model-int8.onnx`: protobuf, no pickle, checksummed like every file), so a
 model whose chosen paths are ONNX predicts without importing torch or transformers.
 
-After training, `select` scores dev with every path and keeps, among those within the tolerance of fp32's
-macro-F1, the fastest at batch 64 (`inference`) and, separately, the fastest for one statement
-(`inference_batch1`). Only modules in this file import torch for a path; ONNX Runtime is imported on first use.
+Only functions in this file import torch for a path; ONNX Runtime is imported on first use. Which path a trained
+model uses is measured in inference_paths.py.
 """
 from __future__ import annotations
 
 import contextlib
 import inspect
 import tempfile
-import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-import numpy as np
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from .transformer import TransformerModel
+from typing import Any, Literal
 
 Mode = Literal["fp32", "bf16", "int8", "onnx", "onnx-int8"]
 MODES: tuple[Mode, ...] = ("fp32", "bf16", "int8", "onnx", "onnx-int8")
 TORCH_MODES: tuple[Mode, ...] = ("fp32", "bf16", "int8")
 GPU_MODES: tuple[Mode, ...] = ("fp32", "bf16")
 ONNX_FILES: dict[str, str] = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
-BATCH1_TIMED = 40  # dev statements scored one at a time for the batch-1 choice
 
 
 def available_modes(device: str) -> tuple[Mode, ...]:
@@ -117,61 +107,3 @@ def session(graph: bytes, threads: int | None) -> Any:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-
-
-# ---------------------------------------------------------------- the choice
-
-
-def _time_batch1(model: "TransformerModel", texts: list[str], targets: list[str]) -> float:
-    """p50 seconds of one statement at a time (after two warm-up calls)."""
-    for i in range(min(2, len(texts))):
-        model.predict_proba(texts[i:i + 1], targets[i:i + 1])
-    lat = []
-    for i in range(min(BATCH1_TIMED, len(texts))):
-        start = time.perf_counter()
-        model.predict_proba(texts[i:i + 1], targets[i:i + 1])
-        lat.append(time.perf_counter() - start)
-    return float(np.median(lat))
-
-
-def _measure(model: "TransformerModel", mode: Mode, texts: list[str], targets: list[str]) -> tuple[np.ndarray, float,
-                                                                                                    float]:
-    """(dev predictions, batch statements/s, batch-1 p50 s) of one path."""
-    model.set_inference(mode)
-    warm = slice(0, min(len(texts), model.cfg.eval_batch_size))
-    model.predict_proba(texts[warm], targets[warm])  # first-call costs (packing, kernels) do not decide it
-    start = time.perf_counter()
-    pred = model.predict_proba(texts, targets).argmax(axis=1)
-    speed = len(texts) / max(time.perf_counter() - start, 1e-9)
-    return pred, speed, _time_batch1(model, texts, targets)
-
-
-def select(model: "TransformerModel", dev: "pd.DataFrame", tolerance: float) -> dict[str, Any]:
-    """Score dev with each path; keep the fastest (batch, and batch 1) whose macro-F1 is within `tolerance` of fp32.
-
-    Returns flat facts to log: the two choices and, per path, dev macro-F1, label agreement with fp32,
-    statements/s at the model's eval batch size and the batch-1 p50 in ms.
-    """
-    from ..evaluation.metrics import macro_f1  # scikit-learn: paid after training, never by a prediction
-
-    texts, targets = dev["text"].tolist(), dev["target"].tolist()
-    gold = [model.labels.index(lab) for lab in dev["label"]]
-    facts: dict[str, Any] = {}
-    speed: dict[str, float] = {}
-    p50: dict[str, float] = {}
-    f1: dict[str, float] = {}
-    reference = None
-    for mode in available_modes(model.device):
-        pred, speed[mode], p50[mode] = _measure(model, mode, texts, targets)
-        f1[mode] = macro_f1(gold, pred, range(len(model.labels)))
-        reference = pred if reference is None else reference
-        facts[f"inference_{mode}_dev_macro_f1"] = round(f1[mode], 4)
-        facts[f"inference_{mode}_label_agreement"] = round(float(np.mean(pred == reference)), 4)
-        facts[f"inference_{mode}_statements_per_s"] = round(speed[mode], 1)
-        facts[f"inference_{mode}_batch1_p50_ms"] = round(1000 * p50[mode], 2)
-    eligible = [m for m in speed if f1[m] >= f1["fp32"] - tolerance - 1e-12]
-    choice = {"inference": max(eligible, key=speed.__getitem__),
-              "inference_batch1": min(eligible, key=p50.__getitem__)}
-    model.inference_facts = {**choice, **facts}
-    model.set_inference("auto")
-    return model.inference_facts

@@ -1,6 +1,0 @@
-"""Entry file for MLflow's models-from-code logging: MLflow copies and runs it when loading the model."""
-from mlflow.models import set_model
-
-from stance.serving import StancePyfunc
-
-set_model(StancePyfunc())

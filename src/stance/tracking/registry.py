@@ -1,0 +1,137 @@
+"""The MLflow model registry: logging a model (as a pyfunc, registered under a name), what `models:/NAME/latest`
+and `models:/NAME@ALIAS` point to now, downloading a model, and whether a run's model may become the newest
+version (`tracking.register_if`, `refusal`: pure rule logic on the run's metrics and the latest version's).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import mlflow
+
+from ..config import RegisterRule
+from ..runtime.distributed import main_process_only
+from .runs import writing_artifacts
+from .store import configure
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PACKAGE = Path(__file__).resolve().parents[1]  # src/stance: logged beside every model (models from code)
+
+
+def refusal(rule: RegisterRule | None, metrics: dict[str, float],
+            latest: tuple[str, float | None] | None) -> str | None:
+    """Why the model must not be registered, or None when it may. `latest`: (version, its value of the rule's
+    metric, None when that run did not log it), or None when nothing is registered yet."""
+    if rule is None:
+        return None
+    value = metrics.get(rule.metric)
+    if value is None:
+        return f"the run logged no metric {rule.metric!r} (tracking.register_if.metric)"
+    if math.isnan(value):
+        return f"{rule.metric} is NaN"
+    if rule.min is not None and value < rule.min:
+        return f"{rule.metric} {value:.4f} is below the minimum {rule.min:g}"
+    if rule.max_drop is not None and latest is not None and latest[1] is not None:
+        version, before = latest
+        if value < before - rule.max_drop:
+            return (f"{rule.metric} {value:.4f} is {before - value:.4f} below version {version}'s {before:.4f} "
+                    f"(max_drop {rule.max_drop:g})")
+    return None
+
+
+def _pip_requirements(kind: str) -> list[str]:
+    """Explicit pins: MLflow's inference is slow here and lists test tools and local +cpu tags."""
+    from importlib.metadata import version
+
+    def pin(dist: str) -> str:
+        return f"{dist}=={version(dist).split('+')[0]}"
+
+    from ..config import KINDS
+
+    common = ("mlflow", "pandas", "numpy", "scikit-learn", "skops", "pydantic", "pyyaml")
+    return [pin(d) for d in (*common, *KINDS[kind].requirements)]
+
+
+@main_process_only
+def log_model(model_dir: Path, kind: str, registered_name: str | None, example: pd.DataFrame,
+              example_output: pd.DataFrame, *, entry: Path, artifact: str) -> Any:
+    """Log the saved model as a pyfunc (models from code, no pickle) and register it. `entry`: the file MLflow runs
+    to build the pyfunc (stance.prediction.pyfunc.ENTRY_FILE), which finds the model folder under `artifact`."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    signature = ModelSignature(
+        inputs=Schema([ColSpec("string", "text"), ColSpec("string", "target", required=False)]),
+        outputs=Schema([ColSpec("string", "label")] + [ColSpec("double", c) for c in example_output.columns[1:]]),
+    )
+    with writing_artifacts():
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(entry),
+            artifacts={artifact: str(model_dir)},
+            code_paths=[str(PACKAGE)],
+            signature=signature,
+            input_example=example,
+            pip_requirements=_pip_requirements(kind),
+            registered_model_name=registered_name,
+        )
+
+
+def resolve_model_uri(uri: str) -> str:
+    """`models:/NAME/latest` and `models:/NAME@ALIAS` as the version they point to now (`models:/NAME/7`), by one
+    registry query; any other reference is returned as given. Raises MlflowException for an unknown name or alias."""
+    if not uri.startswith("models:/"):
+        return uri
+    name, _, ref = uri[len("models:/"):].partition("/")
+    client = mlflow.MlflowClient()
+    if "@" in name and not ref:
+        name, alias = name.split("@", 1)
+        return f"models:/{name}/{client.get_model_version_by_alias(name, alias).version}"
+    if ref == "latest":
+        quoted = name.replace("'", "\\'")
+        found = client.search_model_versions(f"name='{quoted}'", max_results=1, order_by=["version_number DESC"])
+        if not found:
+            raise mlflow.exceptions.MlflowException(f"registered model {name!r} has no versions ({uri})")
+        return f"models:/{name}/{found[0].version}"
+    return uri
+
+
+def latest_version_metric(name: str, metric: str) -> tuple[str, float | None] | None:
+    """(version, value of `metric` in the run that produced it) for the registered model's latest version, or None
+    when nothing is registered under `name` yet."""
+    try:
+        version = resolve_model_uri(f"models:/{name}/latest").rsplit("/", 1)[1]
+    except mlflow.exceptions.MlflowException:
+        return None  # no such registered model, or no versions
+    client = mlflow.MlflowClient()
+    run_id = client.get_model_version(name, version).run_id
+    return version, client.get_run(run_id).data.metrics.get(metric) if run_id else None
+
+
+def download_model(uri: str) -> str:
+    """A local copy of the model files behind an MLflow URI (runs:/..., models:/NAME/7, ...)."""
+    import mlflow.artifacts
+
+    return mlflow.artifacts.download_artifacts(artifact_uri=uri)
+
+
+def model_version(uri: str) -> str:
+    """A model reference as a concrete version where the registry can say (models:/NAME/latest -> NAME/7),
+    so an annotation batch records which model suggested it; other references are returned as given."""
+    if not uri.startswith("models:/"):
+        return uri
+    name, _, ref = uri[len("models:/"):].partition("/")
+    if not name or not ref:
+        return uri
+    configure(None)
+    try:
+        if ref == "latest":
+            return resolve_model_uri(uri)[len("models:/"):]
+        if ref.isdigit():
+            return f"{name}/{ref}"
+        return f"{name}/{mlflow.MlflowClient().get_model_version_by_alias(name, ref).version}"
+    except mlflow.exceptions.MlflowException:
+        return uri

@@ -35,8 +35,8 @@ def _tree(path):
 
 
 def _imports(path) -> set[str]:
-    """Absolute names a module imports, relative imports resolved: `from . import tracking` in stance/training.py
-    gives stance.tracking; `from .models.base import X` gives stance.models.base and stance.models.base.X."""
+    """Absolute names a module imports, relative imports resolved: `from .. import tracking` in
+    stance/workflows/training.py gives stance.tracking; `from ..models.base import X` gives stance.models.base and stance.models.base.X."""
     package = ["stance", *path.relative_to(SRC).parts[:-1]]
     found = set()
     for node in ast.walk(_tree(path)):

@@ -37,7 +37,7 @@ def add(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..prediction.output import PredictionWriter, TerminalWriter, check_output
-    from ..prediction.records import InputRecord, input_size, iter_input_records, score_stream
+    from ..prediction.records import InputRecord, StreamCounts, input_size, iter_input_records, score_stream
     from ..prediction.refs import load_model
 
     records = [InputRecord(0, t) for t in args.texts]
@@ -56,12 +56,15 @@ def run(args: argparse.Namespace) -> int:
         writer_cm = TerminalWriter(sys.stdout, model.labels, target=args.target)
     else:
         writer_cm = PredictionWriter(args.output, model.labels, args.chunk_size)
+    counts = StreamCounts()
     with writer_cm as writer:
-        counts = score_stream(
-            stream, model, writer, target=args.target, chunk_size=args.chunk_size, min_confidence=args.min_confidence,
-            on_invalid=args.on_invalid, report=lambda msg: print(f"stance predict: {msg}", file=sys.stderr),
-            progress=not args.quiet and sys.stderr.isatty(),
-            expected=None if expected is None else expected + len(records), source=args.input)
+        for rec, pred in score_stream(
+                stream, model, counts, target=args.target, chunk_size=args.chunk_size,
+                min_confidence=args.min_confidence, on_invalid=args.on_invalid,
+                report=lambda msg: print(f"stance predict: {msg}", file=sys.stderr),
+                progress=not args.quiet and sys.stderr.isatty(),
+                expected=None if expected is None else expected + len(records), source=args.input):
+            writer.write(rec, pred)
     if counts.invalid:
         print(f"stance predict: {counts.invalid} of {counts.total} inputs were invalid; the other "
               f"{counts.total - counts.invalid} were scored", file=sys.stderr)

@@ -1,5 +1,5 @@
 """Statements to label from JSONL/CSV/Parquet files, stdin or the command line, scored in chunks so memory stays flat
-(`score_stream` hands each result to a writer from output.py).
+(`score_stream` yields each result for a writer of output.py).
 
 A line that cannot be read (bad JSON, no text field) is reported with its line (Parquet: row) number and
 the rest of the file is still scored; nothing is dropped silently.
@@ -12,7 +12,7 @@ import itertools
 import json
 import sys
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Literal, Protocol
+from typing import Callable, Iterable, Iterator, Literal
 
 from ..errors import DataError
 from ..models.base import StanceModel
@@ -142,29 +142,24 @@ def predict_records(records: Iterable[InputRecord], model: StanceModel, target: 
                 yield r, next(preds)
 
 
-class Writer(Protocol):
-    """What score_stream writes to: output.PredictionWriter (files, JSON lines) or output.TerminalWriter."""
-
-    def write(self, rec: InputRecord, pred: Prediction) -> None: ...
-
-
 @dataclass
 class StreamCounts:
     total: int = 0
     invalid: int = 0
 
 
-def score_stream(records: Iterable[InputRecord], model: StanceModel, writer: Writer, *,
+def score_stream(records: Iterable[InputRecord], model: StanceModel, counts: StreamCounts, *,
                  target: str | None = None, chunk_size: int = 1000, min_confidence: float | None = None,
                  on_invalid: Literal["report", "mark"] = "report", report: Callable[[str], None] | None = None,
-                 progress: bool = False, expected: int | None = None, source: str | None = None) -> StreamCounts:
-    """Score records chunk by chunk into `writer`; each invalid record is passed to `report` with its location.
+                 progress: bool = False, expected: int | None = None,
+                 source: str | None = None) -> Iterator[tuple[InputRecord, Prediction]]:
+    """Score records chunk by chunk: (record, prediction) to write, in input order; `counts` counts them all. Each
+    invalid record is passed to `report` with its location and, with on_invalid="report", not yielded.
 
     `progress` shows a tqdm bar on stderr (`expected` is its total when known).
     """
     from tqdm import tqdm
 
-    counts = StreamCounts()
     with tqdm(total=expected, unit=" statements", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
         def say(msg: str) -> None:
             if report is not None:
@@ -178,5 +173,4 @@ def score_stream(records: Iterable[InputRecord], model: StanceModel, writer: Wri
                 say(f"{source or 'input'} {location(source, rec, counts.total)}: {pred.error}")
                 if on_invalid == "report":
                     continue
-            writer.write(rec, pred)
-    return counts
+            yield rec, pred

@@ -26,7 +26,7 @@ from stance.annotation.curve import curve_png, simulate  # noqa: E402
 from stance.annotation.selection import STRATEGIES  # noqa: E402
 from stance.config import load_config  # noqa: E402
 from stance.data import load_data, load_eval_set  # noqa: E402
-from stance.table import frame_markdown  # noqa: E402
+from stance.evaluation.summary import frame_markdown  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

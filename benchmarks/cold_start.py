@@ -79,7 +79,7 @@ def model_size_mb(model: str, env: dict[str, str]) -> float:
     """Size of the model folder predict loads."""
     return round(float(in_child(
         "import sys\nfrom pathlib import Path\nfrom stance import tracking\n"
-        "from stance.model_refs import _local_model_dir\n"
+        "from stance.prediction.refs import _local_model_dir\n"
         "folder = Path(sys.argv[1])\nif not folder.exists():\n    tracking.configure(None)\n"
         "    folder = Path(tracking.download_model(tracking.resolve_model_uri(sys.argv[1])))\n"
         "print(sum(f.stat().st_size for f in _local_model_dir(folder).rglob('*') if f.is_file()) / 1e6)",

@@ -441,12 +441,12 @@ def path_name(path: str, facts: dict) -> str:
 
 
 def prediction_section(model, splits, args, tmp: Path, say) -> dict:
-    from stance.models import precision
+    from stance.models import inference_paths
 
     model_dir = tmp / "model"
     # The training-time choice, as `stance train` makes it: fastest paths within tolerance on dev.
     say("choosing the inference paths on dev")
-    facts = precision.select(model, splits["dev"].head(args.select_rows), model.cfg.inference_tolerance)
+    facts = inference_paths.select(model, splits["dev"].head(args.select_rows), model.cfg.inference_tolerance)
     model.save(model_dir)
     del model
     paths = {}

@@ -11,14 +11,13 @@ paraphrase) takes that row's split; the remaining groups are split 70/15/15 as a
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from stance.data.near_duplicates import similar_pairs
+from stance.runtime.files import atomic_write
 
 PARAPHRASE = 0.25  # word 5-gram Jaccard at which two statements count as one group (0.5 is rejected outright)
 
@@ -74,11 +73,9 @@ def main(argv: list[str]) -> None:
     rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
     assign(rows, new_only)
     # Through a temporary file renamed into place: a failure half-way never leaves the corpus truncated.
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_write(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
     counts = {s: sum(r["split"] == s for r in rows) for s in ("train", "dev", "test")}
     print(f"{path}: {len(rows)} rows, {counts}")
 

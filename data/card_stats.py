@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from stance.evaluation.metrics import macro_f1
-from stance.table import frame_markdown
+from stance.evaluation.summary import frame_markdown
 
 ORDER = ["FAVOR", "AGAINST", "NONE"]
 ROOT = Path(__file__).resolve().parents[1]

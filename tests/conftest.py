@@ -142,7 +142,7 @@ def private_store(tmp: Path):
 def registered_transformer(tmp_path_factory):
     """One tiny fine-tune registered as `stance-transformer` in a private store (its own sqlite file and
     artifact root), shared by the serving and Spark tests. Returns (tracking uri, TrainResult)."""
-    from stance.training import train
+    from stance.workflows.training import train
 
     tmp = tmp_path_factory.mktemp("registered")
     corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())

@@ -5,7 +5,7 @@ import pytest
 from conftest import shrunk_config, write_jsonl
 from stance.config import AdaptConfig, TextFileConfig
 from stance.models.adapt import extra_texts
-from stance.training import train
+from stance.workflows.training import train
 
 pytestmark = pytest.mark.slow
 TINY = dict(epochs=1, batch_size=8, max_length=48, early_stopping_patience=None, inference="fp32")

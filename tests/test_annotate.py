@@ -187,3 +187,33 @@ def test_committed_pool_labels_are_complete_adjudicated_and_grouped():
     groups = final.assign(group=final["id"].map(lambda i: i.rsplit("-p", 1)[0] if i.startswith("app-")
                                                   else i.rsplit("-", 1)[0] if i.startswith("cv-") else i))
     assert groups.groupby("group")["split"].nunique().max() == 1
+
+
+# ------------------------------------------------------------------ one scoring path (issue 28)
+
+def test_annotate_suggests_what_predict_says_and_refuses_what_it_refuses(tmp_path, tfidf_model_dir):
+    """next_batch and session_items score through prediction.score, as stance.predict does: the same label and
+    scores for every statement, and no suggestion for one predict refuses (control characters only)."""
+    from stance import predict
+    from stance.workflows.annotate import next_batch, session_items
+
+    refused = "\x01\x02\x03"
+    texts = [FAVOR[0], AGAINST[0], NONE[0], "Immigration was\x07 discussed.", refused]
+    pool = write_jsonl(tmp_path / "mixed.jsonl", [{"id": f"m{i}", "text": t} for i, t in enumerate(texts)])
+    expected = dict(zip((f"m{i}" for i in range(len(texts))), predict(texts, str(tfidf_model_dir), on_invalid="mark")))
+    assert not expected["m4"].valid and all(p.valid for k, p in expected.items() if k != "m4")
+
+    items, _ = session_items(str(pool), str(tmp_path / "labels.jsonl"), "ann", model=str(tfidf_model_dir))
+    got = {it.id: it for it in items}
+    assert set(got) == set(expected)
+    for rid, pred in expected.items():
+        assert got[rid].suggestion == pred.label
+        assert got[rid].scores == pred.scores
+
+    batch = next_batch(str(pool), str(tfidf_model_dir), None, n=10, track=False)
+    assert "m4" not in set(batch.frame["id"])  # it cannot be ranked by the model's uncertainty
+    assert len(batch.frame) == len(texts) - 1
+    for row in batch.frame.to_dict("records"):
+        pred = expected[row["id"]]
+        assert row["suggestion"] == pred.label
+        assert all(row[lab] == pytest.approx(pred.scores[lab], abs=5e-5) for lab in pred.scores)

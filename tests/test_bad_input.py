@@ -14,8 +14,8 @@ from stance.cli import main
 from stance.config import TfidfConfig
 from stance.data import DataConfig, load_data
 from stance.models.tfidf import TfidfModel
-from stance.inputs import InvalidInputError, check_text
-from stance.predict_io import iter_input_records
+from stance.prediction.scoring import InvalidInputError, check_text
+from stance.prediction.records import iter_input_records
 from stance.data.readers import DataError, read_records
 
 FAVOR_TEXT = "Deport every criminal alien and build the wall now."

@@ -178,7 +178,7 @@ def test_training_logs_the_suites_pass_rates_as_predict_answers(tiny_corpus, tra
 
     from conftest import ROOT, TARGET, shrunk_config
     from stance import predict
-    from stance.training import train
+    from stance.workflows.training import train
 
     path = ROOT / "data" / "behaviour" / "suite.jsonl"
     result = train(shrunk_config("baseline.yaml", tiny_corpus, (f"behaviour.path={path}",

@@ -11,12 +11,12 @@ from conftest import ROOT, TARGET, shrunk_config
 from stance import predict
 from stance.config import TfidfConfig, load_config
 from stance.data import DataConfig, load_data
-from stance.evaluation.calibration import brier, ece, nll
+from stance.evaluation.calibration_metrics import brier, ece, nll
 from stance.models import load
 from stance.models.calibrated import CalibratedModel, calibrate
-from stance.models.calibration import Calibrator, fit_temperature
+from stance.models.calibrator import Calibrator, fit_temperature
 from stance.models.tfidf import TfidfModel
-from stance.training import train
+from stance.workflows.training import train
 
 
 def test_ece_and_brier_on_hand_computed_cases():

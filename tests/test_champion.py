@@ -9,9 +9,9 @@ import pytest
 from conftest import FAVOR, TARGET, shrunk_config, tiny_rows, write_jsonl
 from stance import predict
 from stance.cli import main
-from stance.promote import promote
-from stance.registration import choose_champion
-from stance.training import train
+from stance.workflows.promote import promote
+from stance.tracking.registry import choose_champion
+from stance.workflows.training import train
 
 
 def test_the_rule_takes_the_best_dev_score_among_models_that_pass_the_suite():

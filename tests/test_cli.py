@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, shrunk_config
 from terminal import run_on_a_terminal
 from stance.cli import main
-from stance.training import train
+from stance.workflows.training import train
 
 
 @pytest.fixture

@@ -177,7 +177,7 @@ STAND_INS = {"models:/stance-transformer/latest": "models:/stance-tfidf/latest"}
 @pytest.fixture(scope="module")
 def tiny_store(tmp_path_factory):
     """The demo's situation in miniature: a registered TF-IDF model in a private store; statements.jsonl."""
-    from stance.training import train
+    from stance.workflows.training import train
 
     from stance import load_model
 

@@ -10,7 +10,7 @@ from conftest import ROOT, TARGET, shrunk_config, tiny_rows, write_jsonl
 from stance import models, predict
 from stance.config import ConfigError, load_config
 from stance.models.calibrated import uncalibrated
-from stance.training import train
+from stance.workflows.training import train
 
 
 def _member_config(tmp_path, name: str, corpus, **model) -> str:

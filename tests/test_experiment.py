@@ -2,7 +2,7 @@
 import mlflow
 
 from conftest import ROOT
-from stance.experiment import load_experiment, plan, run_experiment
+from stance.workflows.experiment import load_experiment, plan, run_experiment
 
 
 def test_shipped_experiment_files_are_valid():
@@ -51,7 +51,7 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]", "mod
 
 
 def test_compare_table_and_bootstrap_from_logged_predictions(tiny_corpus, tracking_uri, tmp_path, capsys):
-    from stance.compare import compare_runs, paired_bootstrap
+    from stance.workflows.compare import compare_runs, paired_bootstrap
 
     exp = tmp_path / "exp.yaml"
     exp.write_text(f"""name: two-kinds
@@ -63,7 +63,7 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     result = run_experiment(exp, compare=False)
     # A second group on the same test set: the same baseline with a far weaker C.
     from conftest import shrunk_config
-    from stance.training import train
+    from stance.workflows.training import train
 
     weak = train(shrunk_config("baseline.yaml", tiny_corpus, C=0.0001, class_weight=None,
                                extra=("tracking.experiment=stance-cmp", "tracking.registered_model=stance-tfidf-weak")))

@@ -11,11 +11,11 @@ from conftest import TARGET, shrunk_config
 from stance.cli import main
 from stance.config import TfidfConfig
 from stance.data import DataConfig, load_data
-from stance.explain import explain, render_html, render_terminal, use_color
+from stance.workflows.explain import explain, render_html, render_terminal, use_color
 from stance.models.calibrated import calibrate
 from stance.models.tfidf import TfidfModel
-from stance.inputs import InvalidInputError
-from stance.training import train
+from stance.prediction import InvalidInputError
+from stance.workflows.training import train
 
 
 @pytest.fixture

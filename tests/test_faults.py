@@ -11,7 +11,7 @@ import mlflow
 import pytest
 
 from conftest import ROOT, private_store, shrunk_config, tiny_rows, write_jsonl
-from stance.training import train
+from stance.workflows.training import train
 
 # Long enough (12 steps, a checkpoint per epoch) that the signal lands mid-training. One fixed inference
 # path: `auto` picks the fastest path by timing it, so two identical runs on a busy machine may score with

@@ -16,8 +16,9 @@ from conftest import AGAINST, FAVOR, NONE, ROOT, TARGET, private_store, shrunk_c
 from stance import predict
 from stance.models import CorruptModelError, load
 from stance.models.integrity import read_meta
-from stance.models.precision import MODES, ONNX_FILES, PREFERENCE, check_mode
-from stance.training import train
+from stance.models.inference_paths import PREFERENCE
+from stance.models.precision import MODES, ONNX_FILES, check_mode
+from stance.workflows.training import train
 
 pytestmark = pytest.mark.slow
 TINY = dict(epochs=2, batch_size=8, max_length=48, early_stopping_patience=None)
@@ -158,7 +159,7 @@ def test_onnx_paths_predict_without_torch_or_transformers(onnx_dir):
 
 
 def test_the_command_line_offers_exactly_the_paths_there_are():
-    from stance.cli import INFERENCE_PATHS
+    from stance.cli.options import INFERENCE_PATHS
 
     assert INFERENCE_PATHS == ["auto", *MODES]
 

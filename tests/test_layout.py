@@ -1,5 +1,6 @@
-"""Where concerns live (issue 18; docs/architecture.md): F1 only in stance/evaluation/, MLflow only behind tracking,
-kinds only in the registry, verbs on top of nouns, and no function shadowing a module."""
+"""Where concerns live (issues 18 and 28; docs/architecture.md): packages stacked in one order, each importing only
+those below it; F1 only in stance/evaluation/, MLflow only in stance/tracking/ (and the pyfunc MLflow loads), kinds
+only in the registry, workflows import another only to run it whole, and no function shadowing a module."""
 from __future__ import annotations
 
 import ast
@@ -14,13 +15,19 @@ from stance.config import KINDS
 from stance.evaluation.metrics import f1_per_resample, macro_f1
 
 SRC = ROOT / "src" / "stance"
-# MLflow is imported only where it must be: tracking.py (everything that talks to MLflow), and the pyfunc entry file
-# and the PythonModel class (serving.py) that MLflow itself loads.
-MLFLOW_MODULES = {"tracking.py", "pyfunc_entry.py", "serving.py"}
+# The house, from the ground up: a module may import its own package and the packages (or top-level modules) below
+# it, never one above. stance/__init__.py (the public API, importing lazily) and the kept entry point for models
+# logged before issue 28 (serving.py) stand outside the stack.
+LAYERS = ("errors", "runtime", "config", "data", "evaluation", "models", "annotation", "tracking", "prediction",
+          "workflows", "cli")
+OUTSIDE = {"__init__", "__main__", "serving"}
+AT_MOST_TOP_LEVEL = 6  # modules directly in src/stance/ besides __init__.py and __main__.py
+# MLflow is imported only where it must be: stance/tracking/ (everything that talks to MLflow), and the pyfunc entry
+# file and the PythonModel class (prediction/pyfunc.py) that MLflow itself loads.
+MLFLOW_MODULES = ("tracking/", "prediction/pyfunc.py", "prediction/pyfunc_entry.py")
 F1_FUNCTIONS = ("f1_score", "fbeta_score", "precision_recall_fscore_support", "classification_report")
-# What a user runs: nothing below them imports them, and a verb imports another only to run it whole.
-VERBS = {"training", "evaluate", "explain", "experiment", "compare", "annotate", "demo", "ui", "cli"}
-VERB_USES = {"cli": VERBS, "experiment": {"training", "compare"}, "demo": {"training"}}
+# What a user runs (stance/workflows/): a workflow imports another only to run it whole.
+WORKFLOW_USES = {"experiment": {"training", "compare"}, "demo": {"training", "promote"}}
 
 
 def _tree(path):
@@ -28,8 +35,8 @@ def _tree(path):
 
 
 def _imports(path) -> set[str]:
-    """Absolute names a module imports, relative imports resolved: `from . import tracking` in stance/training.py
-    gives stance.tracking; `from .models.base import X` gives stance.models.base and stance.models.base.X."""
+    """Absolute names a module imports, relative imports resolved: `from .. import tracking` in
+    stance/workflows/training.py gives stance.tracking; `from ..models.base import X` gives stance.models.base and stance.models.base.X."""
     package = ["stance", *path.relative_to(SRC).parts[:-1]]
     found = set()
     for node in ast.walk(_tree(path)):
@@ -42,12 +49,114 @@ def _imports(path) -> set[str]:
     return found
 
 
+def _names_of(path, node) -> set[str]:
+    """What one import statement names, relative imports resolved (see _imports)."""
+    package = ["stance", *path.relative_to(SRC).parts[:-1]]
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names}
+    base = ".".join([*package[:len(package) - node.level + 1], *([node.module] if node.module else [])]) \
+        if node.level else node.module
+    return {base} | {f"{base}.{a.name}" for a in node.names}
+
+
 def _modules():
     return sorted(SRC.rglob("*.py"))
 
 
+def _module_name(p) -> str:
+    parts = ["stance", *p.relative_to(SRC).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_level(body: list) -> list:
+    """The statements of a module outside functions and classes, those inside `if` and `try` blocks included."""
+    out = []
+    for node in body:
+        out.append(node)
+        if isinstance(node, (ast.If, ast.Try)):
+            out += _module_level([*node.body, *node.orelse, *getattr(node, "finalbody", []),
+                                  *[s for h in getattr(node, "handlers", []) for s in h.body]])
+    return out
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each import circle once (depth-first search; a circle is reported from where it was entered)."""
+    state, stack, found = {}, [], []
+
+    def visit(node: str) -> None:
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                found.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return found
+
+
 def _rel(p) -> str:
     return p.relative_to(SRC).as_posix()
+
+
+def _layer(rel: str) -> str:
+    """The package (or top-level module) a module belongs to: evaluation/metrics.py -> evaluation, config.py -> config."""
+    return rel.split("/", 1)[0].removesuffix(".py")
+
+
+def _stance_imports(p) -> set[str]:
+    """The packages and top-level modules of stance that a module imports (stance.models.base -> models)."""
+    return {n.split(".")[1] for n in _imports(p) if n.startswith("stance.") and n.count(".") >= 1}
+
+
+def test_every_module_has_a_layer_and_the_top_level_is_small():
+    top = sorted(p.name for p in SRC.glob("*.py") if p.stem not in ("__init__", "__main__"))
+    assert len(top) <= AT_MOST_TOP_LEVEL, f"{len(top)} modules directly in src/stance/: {top}; put them in a package"
+    unknown = sorted({_layer(_rel(p)) for p in _modules()} - set(LAYERS) - OUTSIDE)
+    assert unknown == [], f"packages or modules with no place in LAYERS: {unknown} (add them in docs/architecture.md)"
+
+
+def test_no_package_imports_one_above_it():
+    upward = []
+    for p in _modules():
+        here = _layer(_rel(p))
+        if here in OUTSIDE:
+            continue
+        above = set(LAYERS[LAYERS.index(here) + 1:]) | (OUTSIDE - {"__init__"})
+        upward += [f"{_rel(p)} -> {n}" for n in sorted(_stance_imports(p) & above)]
+    assert upward == [], f"imports from a lower package to a higher one: {upward}"
+
+
+def test_no_import_circles_between_modules():
+    """Module-level imports (those run at import time, and those under `if TYPE_CHECKING:`; not those inside
+    functions) form no cycle. `from . import x` depends on the module x where x is one, else on the package."""
+    names = {_module_name(q) for q in _modules()}
+
+    def deps(p) -> set[str]:
+        found = set()
+        for node in _module_level(_tree(p).body):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                named = _names_of(p, node)
+                modules = {n for n in named if n in names}
+                found |= {m for m in modules if not any(o.startswith(m + ".") for o in modules)}
+        return found - {_module_name(p)}
+
+    cycles = _cycles({_module_name(p): deps(p) for p in _modules()})
+    assert cycles == [], f"import circles: {cycles}"
+
+
+def test_evaluation_never_imports_models_and_lower_packages_never_track():
+    offenders = [f"{_rel(p)} -> {n}" for p in _modules() if _rel(p).startswith("evaluation/")
+                 for n in sorted(_stance_imports(p) & {"models", "prediction", "tracking", "workflows"})]
+    assert offenders == [], f"evaluation/ takes arrays and labels, never a model: {offenders}"
+    tracked = [_rel(p) for p in _modules() if _rel(p).startswith(("evaluation/", "models/", "data/", "runtime/"))
+               and "tracking" in _stance_imports(p)]
+    assert tracked == [], f"evaluation/, models/, data/ and runtime/ must not talk to tracking: {tracked}"
 
 
 def test_f1_is_computed_only_in_evaluation():
@@ -57,24 +166,27 @@ def test_f1_is_computed_only_in_evaluation():
 
 
 def test_mlflow_is_imported_only_by_its_modules():
-    offenders = [_rel(p) for p in _modules() if _rel(p) not in MLFLOW_MODULES
+    offenders = [_rel(p) for p in _modules() if not _rel(p).startswith(MLFLOW_MODULES)
                  and any(n == "mlflow" or n.startswith("mlflow.") for n in _imports(p))]
-    assert offenders == [], f"mlflow imported outside {sorted(MLFLOW_MODULES)}: {offenders} (go through tracking)"
+    assert offenders == [], f"mlflow imported outside {MLFLOW_MODULES}: {offenders} (go through tracking)"
 
 
-def test_nouns_never_import_verbs_and_evaluation_models_data_never_track():
-    upward, tracked = [], []
-    for p in _modules():
-        names = _imports(p)
-        if p.parent != SRC or p.stem not in {*VERBS, "__init__"}:  # the package's API: lazily, stance.train()
-            upward += [f"{_rel(p)} -> {v}" for v in sorted(VERBS) if f"stance.{v}" in names]
-        elif p.stem in VERBS:
-            upward += [f"{_rel(p)} -> {v}" for v in sorted(VERBS - VERB_USES.get(p.stem, set()) - {p.stem})
-                       if f"stance.{v}" in names]
-        if _rel(p).startswith(("evaluation/", "models/", "data/")) and "stance.tracking" in names:
-            tracked.append(_rel(p))
-    assert upward == [], f"modules import a verb they should not: {upward}"
-    assert tracked == [], f"evaluation/, models/ and data/ must not talk to tracking: {tracked}"
+def test_a_workflow_imports_another_only_to_run_it_whole():
+    workflows = {p.stem for p in (SRC / "workflows").glob("*.py")} - {"__init__"}
+    offenders = []
+    for p in (SRC / "workflows").glob("*.py"):
+        allowed = WORKFLOW_USES.get(p.stem, set()) | {p.stem}
+        used = {n.split(".")[2] for n in _imports(p) if n.startswith("stance.workflows.") and n.count(".") >= 2}
+        offenders += [f"workflows/{p.name} -> {w}" for w in sorted((used & workflows) - allowed)]
+    assert offenders == [], f"a workflow imports one it does not run whole: {offenders}"
+
+
+def test_no_module_shares_a_stem_with_a_package_beside_it():
+    """stance/evaluate.py beside stance/evaluation/ read as one concern; each module's name says its own."""
+    clashes = [f"{_rel(p)} ~ {q.name}/" for p in _modules() for q in p.parent.iterdir() if q.is_dir()
+               and q.name != "__pycache__" and p.stem != q.name and (p.stem.startswith(q.name) or
+                                                                        q.name.startswith(p.stem))]
+    assert clashes == [], f"a module and a package beside it share a stem: {clashes}"
 
 
 def test_no_code_branches_on_a_kind_name():
@@ -93,7 +205,7 @@ def test_no_public_name_of_the_package_shadows_a_module():
     assert shadowed == [], f"stance.{shadowed} would hide a module of the same name"
     # Importing a submodule sets it as an attribute of the package: the functions must survive it.
     importlib.import_module("stance.prediction")
-    importlib.import_module("stance.training")
+    importlib.import_module("stance.workflows.training")
     assert all(callable(getattr(stance, n)) for n in ("predict", "train", "load_model"))
 
 

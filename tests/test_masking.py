@@ -4,8 +4,8 @@ import mlflow
 import pytest
 
 from conftest import shrunk_config
-from stance.masking import is_secret_key, mask, mask_tree
-from stance.training import train
+from stance.runtime.masking import is_secret_key, mask, mask_tree
+from stance.workflows.training import train
 
 
 @pytest.mark.parametrize("value, shown", [

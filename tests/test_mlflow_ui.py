@@ -20,8 +20,8 @@ import pytest
 
 from conftest import private_store, shrunk_config, tiny_rows, write_jsonl
 from servers import free_port, http_service
-from stance.table import headline_metrics
-from stance.training import train
+from stance.evaluation.summary import headline_metrics
+from stance.workflows.training import train
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it as root)")

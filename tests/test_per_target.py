@@ -7,9 +7,9 @@ import pytest
 from conftest import AGAINST, FAVOR, NONE, TARGET, shrunk_config, tiny_rows, write_jsonl
 from stance import models, predict
 from stance.config import TfidfConfig
-from stance.explain import explain
+from stance.workflows.explain import explain
 from stance.models.per_target import PerTargetModel, UnseenTargetError
-from stance.training import train
+from stance.workflows.training import train
 
 OTHER = "a second policy target"
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import FAVOR, shrunk_config, tiny_rows, write_jsonl
 from stance import predict
 from stance.config import ConfigError
-from stance.training import train
+from stance.workflows.training import train
 
 NEXT = {"FAVOR": "AGAINST", "AGAINST": "NONE", "NONE": "FAVOR"}
 TEXT = FAVOR[0]  # a training statement: each model says what it was taught about it

@@ -1,6 +1,6 @@
 """A run's headline metrics (real statements first) and its Description markdown."""
-from stance.run_summary import describe_run
-from stance.table import headline_metrics, metrics_table
+from stance.tracking.descriptions import describe_run
+from stance.evaluation.summary import headline_metrics, metrics_table
 
 DEMO_LIKE = {"train_time_s": 5.0, "dev_macro_f1": 0.9, "test_macro_f1": 0.70,
              "test_corpus_macro_f1": 0.80, "test_corpus_n": 827.0, "test_corpus_f_avg": 0.78,

@@ -31,7 +31,7 @@ def test_pickle_in_a_model_folder_is_refused_unless_opted_in(tiny_corpus, tmp_pa
 
 def test_passwords_in_uris_and_secret_keys_never_reach_the_run(tracking_uri, tiny_corpus):
     from conftest import shrunk_config
-    from stance.training import train
+    from stance.workflows.training import train
 
     url = "postgresql://alice:hunter2@db.internal:5432/stance"  # e.g. expanded from ${DB_URL} in a config
     cfg = shrunk_config("baseline.yaml", tiny_corpus, extra=(f"tracking.tags={{source: '{url}', api_token: t0k}}",))

@@ -177,7 +177,7 @@ def test_a_single_file_given_on_the_command_line_replaces_the_configs_sources(tm
 def test_demo_names_the_sources_each_model_used(tmp_path, tracking_uri, capsys):
     import yaml
 
-    from stance.demo import run_demo
+    from stance.workflows.demo import run_demo
 
     pool, labels = pool_and_labels(tmp_path)
     corpus = write_jsonl(tmp_path / "corpus.jsonl", [{**r, "text": "Authored: " + r["text"]} for r in tiny_rows()])

@@ -3,7 +3,7 @@ split column decides is warned about instead of silently ignored."""
 import mlflow
 
 from conftest import shrunk_config, tiny_rows, write_jsonl
-from stance.training import train
+from stance.workflows.training import train
 
 
 def test_dev_size_on_a_file_with_a_split_column_is_warned_about_and_logged_as_unused(tiny_corpus, tracking_uri,

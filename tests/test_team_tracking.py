@@ -16,7 +16,7 @@ import pytest
 
 from conftest import shrunk_config
 from servers import mlflow_server, postgres
-from stance.training import train
+from stance.workflows.training import train
 
 pytest.importorskip("psycopg", reason="psycopg is not installed (it is in the `test` extra)")
 EXPERIMENT = "stance-team"

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT, TARGET, shrunk_config
 from stance import predict
-from stance.training import train
+from stance.workflows.training import train
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_pyfunc_scores_every_row_of_a_dataframe(result):
 
 
 def test_predict_rejects_invalid_items_by_index(result):
-    from stance.inputs import InvalidInputError
+    from stance.prediction import InvalidInputError
 
     with pytest.raises(InvalidInputError, match=r"2 of 4 inputs are invalid: index 1: empty text \(only whitespace or control characters\); "
                                                 r"index 3: expected a string, got int"):

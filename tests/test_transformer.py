@@ -6,7 +6,7 @@ import pytest
 from conftest import TARGET, shrunk_config
 from stance import predict
 from stance.models import load
-from stance.training import train
+from stance.workflows.training import train
 
 pytestmark = pytest.mark.slow
 TINY = dict(epochs=1, batch_size=8, max_length=48, early_stopping_patience=None)
@@ -119,7 +119,7 @@ def test_temperature_is_fitted_on_dev_stored_and_applied(trained):
 
 def test_explain_transformer_by_word_occlusion(trained, tmp_path, capsys):
     from stance.cli import main
-    from stance.explain import explain
+    from stance.workflows.explain import explain
 
     result, _ = trained
     text = "Deport criminal aliens now."

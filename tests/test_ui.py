@@ -7,7 +7,7 @@ import mlflow
 import pytest
 
 from stance import tracking
-from stance.ui import base_url, describe_links, links, view_metrics
+from stance.tracking.views import base_url, describe_links, links, view_metrics
 
 
 def _run(experiment, kind, metrics, **tags):

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError  # noqa: F401  (defined there so the CLI can catch it without importing pydantic)
-from .files import require_file
+from .runtime.files import require_file
 
 LABELS = ("FAVOR", "AGAINST", "NONE")
 
@@ -169,7 +169,7 @@ class TfidfConfig(KindConfig):
     # Cross-validated grid over C on train (dev is kept for reporting and calibration).
     grid_C: list[float] | None = None
     cv_folds: int = Field(5, ge=2)
-    # Fitted on the dev split after training and stored with the model (see stance.models.calibration). On the
+    # Fitted on the dev split after training and stored with the model (see stance.models.calibrator). On the
     # bundled corpus Platt (sigmoid) had the lowest test ECE, Brier and NLL; isotonic's zeros blew up NLL.
     calibration: Literal["temperature", "isotonic", "sigmoid", "none"] = "sigmoid"
 

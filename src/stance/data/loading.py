@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 
 from ..config import DataConfig, EvalSetConfig, SourceConfig
 from .pool import join_labels, read_pool
-from ..files import require_file
+from ..runtime.files import require_file
 from .readers import LINE, DataError, read_hf_dataset, read_records
 
 SPLITS = ("train", "dev", "test")

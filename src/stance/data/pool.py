@@ -10,7 +10,7 @@ import os
 import pandas as pd
 
 from .labels import read_answers, resolve
-from ..files import require_file
+from ..runtime.files import require_file
 from .readers import LINE, DataError, read_records
 
 

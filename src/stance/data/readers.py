@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataError  # noqa: F401  (defined there so the CLI can catch it without importing pandas)
-from ..files import require_file
+from ..runtime.files import format_of, require_file
 
 LINE = "_line"  # where a record came from, kept for error messages
 
@@ -22,14 +22,11 @@ csv.field_size_limit(2**31 - 1)
 
 
 def detect_format(path: str | os.PathLike, fmt: str = "auto") -> str:
-    if fmt != "auto":
-        return fmt
-    suffix = Path(path).suffix.lower()
-    for fmt_name, suffixes in {"csv": (".csv",), "tsv": (".tsv", ".txt"), "jsonl": (".jsonl", ".json", ".ndjson"),
-                               "parquet": (".parquet", ".pq")}.items():
-        if suffix in suffixes:
-            return fmt_name
-    raise DataError(f"{path}: cannot tell the format from the suffix {suffix!r}; set format: csv|tsv|jsonl|parquet")
+    found = format_of(path, fmt)
+    if found is None:
+        raise DataError(f"{path}: cannot tell the format from the suffix {Path(path).suffix.lower()!r}; "
+                        f"set format: csv|tsv|jsonl|parquet")
+    return found
 
 
 def _decode(path: Path, raw: bytes, encoding: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..errors import DataError
-from ..table import markdown
+from .summary import markdown
 
 LABELS = ("FAVOR", "AGAINST", "NONE")
 CAPABILITIES = ("mft_plain", "negation", "no_punishment", "attribution", "synonyms", "none_topical")

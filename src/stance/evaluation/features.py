@@ -3,14 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..models.base import StanceModel
 
-
-def top_features_table(model: StanceModel, k: int = 25) -> pd.DataFrame | None:
-    """Per class, the TF-IDF features with the largest coefficients (None for models without them)."""
-    top = getattr(model, "top_features", None)
-    if top is None:
-        return None
+def top_features_table(top: dict[str, list[tuple[str, float]]]) -> pd.DataFrame | None:
+    """Per class, the features with the largest coefficients, as a model's `top_features(k)` gives them (None when
+    there are none)."""
     rows = [{"label": label, "rank": i + 1, "feature": name, "coefficient": coef}
-            for label, feats in top(k).items() for i, (name, coef) in enumerate(feats)]
+            for label, feats in top.items() for i, (name, coef) in enumerate(feats)]
     return pd.DataFrame(rows) if rows else None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .calibration import ECE_BINS, ece
+from .calibration_metrics import ECE_BINS, ece
 
 if TYPE_CHECKING:
     import pandas as pd

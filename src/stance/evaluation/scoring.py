@@ -1,7 +1,9 @@
-"""Score a model on a labelled frame and write the evaluation files (plots, reports, predictions, tables).
+"""A model's probabilities on a labelled frame as an Evaluation: metrics, files (plots, reports, predictions) and
+tables.
 
-The same metric names, files and tables whatever kind produced the labels. Nothing here talks to MLflow:
-train and `stance evaluate` log an Evaluation with tracking.log_evaluation.
+The same metric names, files and tables whatever kind produced the probabilities: the caller scores the model
+(models.calibrated.raw_and_calibrated) and passes arrays and labels. Nothing here talks to MLflow: train and
+`stance evaluate` log an Evaluation with tracking.log_evaluation.
 """
 from __future__ import annotations
 
@@ -11,9 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..models.base import StanceModel
-from ..models.calibrated import CalibratedModel, uncalibrated
-from .calibration import calibration_metrics
+from .calibration_metrics import calibration_metrics
 from .coverage import coverage_table
 from .error_analysis import group_tables, most_confident_errors, per_source_labels
 from .metrics import Report, score_labels
@@ -30,19 +30,19 @@ class Evaluation:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out_dir: Path) -> Evaluation:
-    """`name` prefixes every metric (test_macro_f1, realdev_f_avg, ...) so runs line up in MLflow."""
+def evaluate_probabilities(df: pd.DataFrame, raw: np.ndarray, proba: np.ndarray, labels: list[str], name: str,
+                           out_dir: Path, model_name: str) -> Evaluation:
+    """`raw`: the model's uncalibrated probabilities on `df`, `proba` the calibrated ones (the same array when the
+    model has no calibrator), columns in `labels` order. `name` prefixes every metric (test_macro_f1,
+    realdev_f_avg, ...) so runs line up in MLflow; `model_name` titles the figures."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    # Raw probabilities once; the calibrated ones from them (no second pass through the model).
-    raw = uncalibrated(model).predict_proba(df["text"].tolist(), df["target"].tolist())
-    proba = model.calibrator(raw) if isinstance(model, CalibratedModel) else raw
-    preds = predictions_frame(df, proba, model.labels)
-    report = score_labels(df["label"], preds["predicted"], model.labels, targets=df["target"])
-    y = [model.labels.index(lab) for lab in df["label"]]
+    preds = predictions_frame(df, proba, labels)
+    report = score_labels(df["label"], preds["predicted"], labels, targets=df["target"])
+    y = [labels.index(lab) for lab in df["label"]]
     report.metrics.update(calibration_metrics(raw, proba, y))
     files = [confusion_png(report, out_dir / f"confusion_{name}.png",
-                           f"{model.kind} on {name} (macro-F1 {report.metrics['macro_f1']:.3f})")]
-    files.append(reliability_png(raw, proba, y, out_dir / f"reliability_{name}.png", f"{model.kind} on {name}"))
+                           f"{model_name} on {name} (macro-F1 {report.metrics['macro_f1']:.3f})")]
+    files.append(reliability_png(raw, proba, y, out_dir / f"reliability_{name}.png", f"{model_name} on {name}"))
     (out_dir / f"classification_report_{name}.txt").write_text(report.text_report)
     files.append(out_dir / f"classification_report_{name}.txt")
     preds.to_csv(out_dir / f"predictions_{name}.csv", index=False)
@@ -53,13 +53,13 @@ def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out_dir: Pat
     if not report.per_target.empty:
         report.per_target.to_csv(out_dir / f"per_target_{name}.csv", index=False)
         files.append(out_dir / f"per_target_{name}.csv")
-    curve = coverage_table(df["label"], proba, model.labels)
+    curve = coverage_table(df["label"], proba, labels)
     curve.to_csv(out_dir / f"coverage_{name}.csv", index=False)
     files += [out_dir / f"coverage_{name}.csv",
-              coverage_png(curve, out_dir / f"coverage_{name}.png", f"{model.kind} on {name}: answer only when sure")]
+              coverage_png(curve, out_dir / f"coverage_{name}.png", f"{model_name} on {name}: answer only when sure")]
     tables = {f"misclassified_{name}": wrong.reset_index(drop=True), f"coverage_{name}": curve}
-    tables.update({f"{t}_{name}": g for t, g in group_tables(preds, model.labels).items()})
-    tables[f"per_source_labels_{name}"] = per_source_labels(preds, model.labels, name)
+    tables.update({f"{t}_{name}": g for t, g in group_tables(preds, labels).items()})
+    tables[f"per_source_labels_{name}"] = per_source_labels(preds, labels, name)
     tables[f"most_confident_errors_{name}"] = most_confident_errors(preds)
     for t, g in tables.items():
         if t.startswith(("by_", "per_source_labels_")):

@@ -13,7 +13,7 @@ from .base import StanceModel
 from .integrity import META_FILE, CorruptModelError, read_meta, verify
 
 if TYPE_CHECKING:
-    from .calibration import Calibrator
+    from .calibrator import Calibrator
     from ..config import Kind
 
 # Files that torch/pickle would unpickle: loading them can run arbitrary code.
@@ -109,7 +109,7 @@ def _load(path: Path, inference: str | None) -> StanceModel:
     # A per-target model wraps classifiers of its kind (like the calibrator, a wrapper rather than a kind).
     model_cls = _per_target_class() if meta.get("per_target") else model_class(meta["kind"])
     model = model_cls.load(path, inference=inference)
-    from .calibration import CALIBRATION_FILE  # numpy: imported once a model is being loaded anyway
+    from .calibrator import CALIBRATION_FILE  # numpy: imported once a model is being loaded anyway
 
     if (path / CALIBRATION_FILE).is_file():
         from .calibrated import CalibratedModel
@@ -119,7 +119,7 @@ def _load(path: Path, inference: str | None) -> StanceModel:
 
 
 def _load_calibrator(file: Path) -> Calibrator:
-    from .calibration import Calibrator
+    from .calibrator import Calibrator
 
     try:
         return Calibrator.load(file)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .calibration import CALIBRATION_FILE, Calibrator
+from .calibrator import CALIBRATION_FILE, Calibrator
 from .base import LogFn, StanceModel
 
 
@@ -83,3 +83,11 @@ def with_calibration_of(base: StanceModel, calibrated: StanceModel) -> StanceMod
 
 def uncalibrated(model: StanceModel) -> StanceModel:
     return model.base if isinstance(model, CalibratedModel) else model
+
+
+def raw_and_calibrated(model: StanceModel, texts: Sequence[str], targets: Sequence[str]) -> tuple[np.ndarray,
+                                                                                                  np.ndarray]:
+    """(uncalibrated, calibrated) probabilities from one pass through the model: the calibrated ones are computed
+    from the raw ones. The same array twice for a model without a calibrator."""
+    raw = uncalibrated(model).predict_proba(texts, targets)
+    return raw, model.calibrator(raw) if isinstance(model, CalibratedModel) else raw

@@ -1,7 +1,7 @@
-"""The transformer's prediction paths and the measured choice between them.
+"""The transformer's prediction paths: how each one runs.
 
-Torch paths: fp32 is the float model as trained; bf16 runs it under bf16 autocast (these CPUs have AVX-512
-bf16); int8 swaps every nn.Linear for a dynamically quantized one, built in memory at load time.
+Torch paths: fp32 is the float model as trained; bf16 runs it under bf16 autocast (fast only where the CPU has
+AVX-512 BF16 or AMX); int8 swaps every nn.Linear for a dynamically quantized one, built in memory at load time.
 ONNX Runtime paths (CPU): "onnx" is the float model exported with torch.onnx; "onnx-int8" is that graph with
 ONNX Runtime's own dynamic int8 quantization (int8 weights, activations quantized per call). Their graphs are
 saved with the model (`model.onnx`, `model-int8.onnx`: protobuf, no pickle, checksummed like every file), so a
@@ -9,41 +9,28 @@ model whose chosen paths are ONNX predicts without importing torch or transforme
 
 One statement, one answer: dynamic int8 quantizes activations with one scale per call, so in a batch a statement's
 scores moved with its neighbours and their padding (21 of realdev's 303 labels changed between one-at-a-time and
-one batch). The int8 paths therefore score one statement per call (`PER_ROW_MODES`): per-row scales by
-construction. The float paths are batch-independent as they are (padding is masked).
+one batch). The int8 paths therefore score one statement per call (PER_ROW_MODES): per-row scales by construction.
+The float paths are batch-independent as they are (padding is masked).
 
-After training, `select` applies a fixed rule per device, never a timing: on CPU, onnx (the float graph in ONNX
-Runtime) where its dev macro-F1 is within the tolerance of fp32's, else fp32; on a GPU, fp32. The same path serves
-batches and single statements. Timings are measured and logged, and decide nothing, so the same model prints the
-same numbers on a busy or an idle machine. bf16 and the int8 paths stay available by `--inference`.
+Only functions in this file import torch for a path; ONNX Runtime is imported on first use. Which path a trained
+model uses is measured in inference_paths.py.
 """
 from __future__ import annotations
 
 import contextlib
 import inspect
 import tempfile
-import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-import numpy as np
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from .transformer import TransformerModel
+from typing import Any, Literal
 
 Mode = Literal["fp32", "bf16", "int8", "onnx", "onnx-int8"]
 MODES: tuple[Mode, ...] = ("fp32", "bf16", "int8", "onnx", "onnx-int8")
 TORCH_MODES: tuple[Mode, ...] = ("fp32", "bf16", "int8")
 GPU_MODES: tuple[Mode, ...] = ("fp32", "bf16")
 ONNX_FILES: dict[str, str] = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
-BATCH1_TIMED = 40  # dev statements scored one at a time for the logged batch-1 latency
 # Activations quantized per call: scored one statement per call, so no statement's scores depend on its batch.
 PER_ROW_MODES: tuple[Mode, ...] = ("int8", "onnx-int8")
-# The fixed rule: per device, the paths in order of preference (the first within tolerance of fp32 is kept).
-PREFERENCE: dict[str, tuple[Mode, ...]] = {"cpu": ("onnx", "fp32"), "cuda": ("fp32",)}
 
 
 def available_modes(device: str) -> tuple[Mode, ...]:
@@ -127,65 +114,3 @@ def session(graph: bytes, threads: int | None) -> Any:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-
-
-# ---------------------------------------------------------------- the choice
-
-
-def _time_batch1(model: "TransformerModel", texts: list[str], targets: list[str]) -> float:
-    """p50 seconds of one statement at a time (after two warm-up calls)."""
-    for i in range(min(2, len(texts))):
-        model.predict_proba(texts[i:i + 1], targets[i:i + 1])
-    lat = []
-    for i in range(min(BATCH1_TIMED, len(texts))):
-        start = time.perf_counter()
-        model.predict_proba(texts[i:i + 1], targets[i:i + 1])
-        lat.append(time.perf_counter() - start)
-    return float(np.median(lat))
-
-
-def _measure(model: "TransformerModel", mode: Mode, texts: list[str], targets: list[str]) -> tuple[np.ndarray, float,
-                                                                                                    float]:
-    """(dev predictions, batch statements/s, batch-1 p50 s) of one path."""
-    model.set_inference(mode)
-    warm = slice(0, min(len(texts), model.cfg.eval_batch_size))
-    model.predict_proba(texts[warm], targets[warm])  # first-call costs (packing, kernels) do not decide it
-    start = time.perf_counter()
-    pred = model.predict_proba(texts, targets).argmax(axis=1)
-    speed = len(texts) / max(time.perf_counter() - start, 1e-9)
-    return pred, speed, _time_batch1(model, texts, targets)
-
-
-def select(model: "TransformerModel", dev: "pd.DataFrame", tolerance: float) -> dict[str, Any]:
-    """The fixed rule (PREFERENCE) applied on dev: the first preferred path whose macro-F1 is within `tolerance` of
-    fp32's. Returns flat facts to log: the choice and, per measured path, dev macro-F1, label agreement with fp32,
-    statements/s at the model's eval batch size and the batch-1 p50 in ms (logged, never deciding).
-    """
-    from ..evaluation.metrics import macro_f1  # scikit-learn: paid after training, never by a prediction
-
-    texts, targets = dev["text"].tolist(), dev["target"].tolist()
-    gold = [model.labels.index(lab) for lab in dev["label"]]
-    candidates = [m for m in ("fp32", *PREFERENCE.get(model.device, ())) if m in available_modes(model.device)
-                  and (not is_onnx(m) or _onnxruntime_installed())]
-    facts: dict[str, Any] = {}
-    f1: dict[str, float] = {}
-    reference = None
-    for mode in dict.fromkeys(candidates):
-        pred, speed, p50 = _measure(model, mode, texts, targets)
-        f1[mode] = macro_f1(gold, pred, range(len(model.labels)))
-        reference = pred if reference is None else reference
-        facts[f"inference_{mode}_dev_macro_f1"] = round(f1[mode], 4)
-        facts[f"inference_{mode}_label_agreement"] = round(float(np.mean(pred == reference)), 4)
-        facts[f"inference_{mode}_statements_per_s"] = round(speed, 1)
-        facts[f"inference_{mode}_batch1_p50_ms"] = round(1000 * p50, 2)
-    chosen = next(m for m in (*PREFERENCE.get(model.device, ()), "fp32")
-                  if m in f1 and f1[m] >= f1["fp32"] - tolerance - 1e-12)
-    model.inference_facts = {"inference": chosen, "inference_batch1": chosen, **facts}
-    model.set_inference("auto")
-    return model.inference_facts
-
-
-def _onnxruntime_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("onnxruntime") is not None

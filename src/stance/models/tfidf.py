@@ -59,7 +59,7 @@ def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
     else:
         # The SVM itself, trained on all of train (an internal-CV CalibratedClassifierCV fits three SVMs on
         # two thirds each, and its argmax is not the SVM's decision). Its margins pass through a softmax;
-        # probabilities come from the calibration fitted on dev (training.py).
+        # probabilities come from the calibration fitted on dev (workflows/training.py).
         clf = LinearSVC(C=cfg.C, class_weight=cfg.class_weight, random_state=seed, max_iter=cfg.max_iter)
     return Pipeline([("features", features), ("clf", clf)])
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 import torch
 from transformers import Trainer, TrainerCallback
 
-from .. import interrupt
+from ..runtime import interrupt
 from .base import LogFn
 
 
 class StopOnSignal(TrainerCallback):
-    """After SIGINT/SIGTERM (see stance.interrupt): save a checkpoint at the end of this step, then stop."""
+    """After SIGINT/SIGTERM (see stance.runtime.interrupt): save a checkpoint at the end of this step, then stop."""
 
     def on_step_end(self, args, state, control, **kwargs):
         if interrupt.requested():

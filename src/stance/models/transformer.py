@@ -3,7 +3,8 @@
 Dynamic padding and length-grouped batches keep CPU training fast; early stopping on dev macro-F1
 restores the best epoch; weights are saved as safetensors (plus the ONNX graph of a chosen ONNX Runtime path).
 torch, transformers, pandas and scikit-learn are imported where they are used: a model whose saved prediction
-paths are ONNX (see precision.py) loads and predicts with ONNX Runtime and the `tokenizers` library alone.
+paths are ONNX (see precision.py; the choice between paths: inference_paths.py) loads and predicts with ONNX
+Runtime and the `tokenizers` library alone.
 """
 from __future__ import annotations
 
@@ -139,7 +140,7 @@ class TransformerModel(StanceModel):
         if (adapted / "config.json").is_file() and (adapted / "model.safetensors").is_file():
             return str(adapted), {"adapt_reused": str(adapted)}
         texts = train["text"].tolist() + extra_texts(self.cfg.adapt)
-        facts = adapt_encoder(source, texts, adapted, self.cfg.adapt, self.seed, self.cfg.precision, log)
+        facts = adapt_encoder(source, texts, adapted, self.cfg.adapt, self.seed, self.training_precision(), log)
         return str(adapted), facts
 
     def _load_pretrained(self, source: str) -> None:
@@ -156,7 +157,7 @@ class TransformerModel(StanceModel):
             work_dir: Path | None = None, resume: bool = False) -> dict[str, Any]:
         from transformers import set_seed
 
-        from .. import interrupt
+        from ..runtime import interrupt
 
         if self.cfg.num_threads:
             import torch
@@ -179,7 +180,9 @@ class TransformerModel(StanceModel):
             raise interrupt.Interrupted(signame, f"checkpoint at step {trainer.state.global_step} kept in {out}")
         state = self._take_trained(trainer, out)
         if self.cfg.inference == "auto" and len(dev):
-            paths.select(self, dev, self.cfg.inference_tolerance)
+            from .inference_paths import select
+
+            select(self, dev, self.cfg.inference_tolerance)
         else:
             self.inference_facts = {"inference": self.inference, "inference_batch1": self.inference_batch1}
         return {

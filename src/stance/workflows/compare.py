@@ -1,0 +1,201 @@
+"""`stance compare`: read runs back from MLflow (through stance.tracking), summarise them over seeds, and test
+the top two.
+
+Groups runs by (dataset, model kind), reports mean ± std over seeds, and a paired bootstrap confidence
+interval for the difference between the two best groups of each dataset, computed from the test
+predictions every run logs (eval/predictions_test.csv), resampling statements (and averaging over seeds).
+Numbers stay numbers (Comparison.table, .spread) until they are printed (Comparison.formatted).
+"""
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import tracking
+from ..evaluation import bootstrap
+from ..evaluation.summary import markdown
+
+TEST_COLUMNS = ["test_f_avg", "test_macro_f1", "test_target_avg_macro_f1", "test_f1_favor", "test_f1_against",
+                "test_f1_none"]
+COST_COLUMNS = ["train_time_s", "model_size_mb"]
+_NOT_EVAL_SETS = {"dev", "test", "epoch_dev"}
+
+
+@dataclass
+class Bootstrap:
+    dataset: str
+    a: str
+    b: str
+    metric: str
+    diff: float
+    low: float
+    high: float
+    n_resamples: int
+    n_items: int
+
+    def sentence(self) -> str:
+        verdict = "significant" if self.low > 0 or self.high < 0 else "not significant"
+        return (f"{self.dataset}: {self.a} − {self.b} {self.metric} = {self.diff:+.3f}, 95% CI "
+                f"[{self.low:+.3f}, {self.high:+.3f}] (paired bootstrap, {self.n_resamples} resamples of "
+                f"{self.n_items} statements; {verdict})")
+
+
+def _shown(mean: float, std: float, digits: int) -> str:
+    if math.isnan(mean):
+        return "-"
+    return f"{mean:.{digits}f}" if math.isnan(std) else f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+@dataclass
+class Comparison:
+    # One row per (dataset, model): dataset, model, seeds, then each metric's mean over the group's runs (NaN: no
+    # run logged it) and the mean cost columns.
+    table: pd.DataFrame
+    bootstraps: list[Bootstrap] = field(default_factory=list)
+    metric: str = "test_macro_f1"
+    # Error analysis of the two compared models (one run of each): <table>_<eval set>[_<dataset>] -> frame.
+    error_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # The metrics' standard deviation over the group's runs (NaN with fewer than two runs), aligned with `table`.
+    spread: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def formatted(self) -> pd.DataFrame:
+        """The table as printed and written to comparison.md/.json: "mean ± std" (3 digits), costs to 1 digit."""
+        out = self.table.copy()
+        for col in out.columns:
+            if col in COST_COLUMNS:
+                out[col] = [_shown(v, float("nan"), 1) for v in self.table[col]]
+            elif col in self.spread.columns:
+                out[col] = [_shown(v, s, 3) for v, s in zip(self.table[col], self.spread[col])]
+        return out
+
+    @property
+    def markdown(self) -> str:
+        shown = self.formatted()
+        text = markdown(shown.values.tolist(), list(shown.columns))
+        if self.bootstraps:
+            text += "\n\n" + "\n".join(f"- {b.sentence()}" for b in self.bootstraps)
+        return text
+
+    def write(self, out_dir: Path) -> list[Path]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        md = out_dir / "comparison.md"
+        md.write_text(self.markdown + "\n")
+        js = out_dir / "comparison.json"
+        js.write_text(json.dumps({"table": self.formatted().to_dict("records"),
+                                  "bootstrap": [b.__dict__ for b in self.bootstraps]}, indent=2))
+        return [md, js, self._chart(out_dir / "comparison.png")]
+
+    def log_to(self, run_id: str) -> None:
+        with tempfile.TemporaryDirectory(prefix="stance-compare-") as tmp:
+            tracking.log_artifacts_to(run_id, self.write(Path(tmp)), "comparison")
+        tracking.log_tables(self.error_tables, "errors", run_id=run_id)
+
+    def _chart(self, path: Path) -> Path:
+        from ..evaluation.plots import comparison_png
+
+        col = self.metric
+        shown = self.table[col].notna()
+        rows, spread = self.table[shown], self.spread.loc[shown, col] if col in self.spread else None
+        labels = [f"{d} · {m}" for d, m in zip(rows["dataset"], rows["model"])]
+        stds = [0.0] * len(rows) if spread is None else spread.fillna(0.0).tolist()
+        return comparison_png(labels, rows[col].tolist(), stds, f"{col} (mean ± std over seeds)", path)
+
+
+def _eval_sets(runs) -> list[str]:
+    found = {k[: -len("_macro_f1")] for r in runs for k in r.data.metrics if k.endswith("_macro_f1")}
+    return sorted(p for p in found if p not in _NOT_EVAL_SETS and "target_avg" not in p)
+
+
+def summarize(runs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(means, standard deviations) per (dataset, model) group, a model being a config's registered name less
+    "stance-" (tag model_name); see Comparison.table and .spread."""
+    extra = [f"{p}_{m}" for p in _eval_sets(runs) for m in ("f_avg", "macro_f1")]
+    groups: dict[tuple[str, str], list] = {}
+    for r in runs:
+        model = r.data.tags.get("model_name") or r.data.tags.get("model_kind", "?")  # runs from before model_name
+        key = (r.data.params.get("data.name", "?"), model)
+        groups.setdefault(key, []).append(r)
+    rows, spreads = [], []
+    nan = float("nan")
+    for (dataset, kind), members in sorted(groups.items()):
+        row = {"dataset": dataset, "model": kind,
+               "seeds": ",".join(sorted({m.data.params.get("seed", "?") for m in members}, key=str))}
+        spread = {}
+        for col in [*TEST_COLUMNS, *extra]:
+            values = [m.data.metrics[col] for m in members if col in m.data.metrics]
+            row[col] = float(np.mean(values)) if values else nan
+            spread[col] = float(np.std(values)) if len(values) > 1 else nan
+        for col in COST_COLUMNS:
+            vals = [m.data.metrics[col] for m in members if col in m.data.metrics]
+            row[col] = float(np.mean(vals)) if vals else nan
+        row["_runs"] = [m.info.run_id for m in members]
+        rows.append(row)
+        spreads.append(spread)
+    df = pd.DataFrame(rows)
+    keep = [c for c in df.columns if c == "_runs" or df[c].notna().any()]
+    spread_df = pd.DataFrame(spreads, index=df.index)
+    return df[keep], spread_df[[c for c in spread_df.columns if c in keep]]
+
+
+def _predictions(run_id: str, eval_set: str) -> pd.DataFrame:
+    return pd.read_csv(tracking.download_run_file(run_id, f"eval/predictions_{eval_set}.csv"))
+
+
+def paired_bootstrap(runs_a: list[str], runs_b: list[str], metric: str = "macro_f1", n: int = 2000,
+                     seed: int = 0, eval_set: str = "test") -> tuple[float, float, float, int]:
+    """Difference of `metric` (macro_f1 or f_avg) between two groups of runs on the same statements."""
+    return bootstrap.paired([_predictions(r, eval_set) for r in runs_a], [_predictions(r, eval_set) for r in runs_b],
+                            metric, n, seed)
+
+
+def compare_runs(experiment: str | None = None, parent_run_id: str | None = None, run_ids: list[str] | None = None,
+                 metric: str = "test_macro_f1", n_resamples: int = 2000) -> Comparison:
+    runs = tracking.finished_training_runs(experiment, parent_run_id, run_ids)
+    if not runs:
+        raise ValueError("no finished training runs found to compare")
+    table, spread = summarize(runs)
+    if metric not in table.columns:
+        raise ValueError(f"metric {metric!r} is not in the runs; available: {[c for c in table.columns if '_' in c]}")
+    boots, errors = [], {}
+    for dataset, g in table.groupby("dataset"):
+        ranked = g.assign(_m=g[metric].fillna(-1))
+        ranked = ranked.sort_values("_m", ascending=False)
+        if len(ranked) < 2:
+            continue
+        a, b = ranked.iloc[0], ranked.iloc[1]
+        # The bootstrap resamples the statements of the metric's evaluation set (pooled over targets).
+        eval_set = metric.split("_", 1)[0]
+        short = "f_avg" if metric.endswith("f_avg") else "macro_f1"
+        diff, low, high, n_items = paired_bootstrap(a["_runs"], b["_runs"], short, n_resamples, eval_set=eval_set)
+        boots.append(Bootstrap(str(dataset), a["model"], b["model"], f"{eval_set} {short}", diff, low, high,
+                               n_resamples, n_items))
+        suffix = "" if table["dataset"].nunique() == 1 else f"_{dataset}"
+        errors.update(_error_tables({a["model"]: a["_runs"][0], b["model"]: b["_runs"][0]}, suffix))
+    return Comparison(table.drop(columns="_runs"), boots, metric, errors, spread)
+
+
+def _error_tables(run_ids: dict[str, str], suffix: str) -> dict[str, pd.DataFrame]:
+    """Both models' labels side by side on every evaluation set they both logged predictions for."""
+    from ..evaluation.error_analysis import cross_model_tables
+
+    logged = [tracking.artifact_names(r, "eval") for r in run_ids.values()]
+    shared = sorted(set.intersection(*logged))
+    out = {}
+    for fname in shared:
+        if not (fname.startswith("predictions_") and fname.endswith(".csv")):
+            continue
+        eval_set = fname[len("predictions_"):-len(".csv")]
+        frames = {name: _predictions(r, eval_set) for name, r in run_ids.items()}
+        labels = sorted(set().union(*(set(f["label"]) | set(f["predicted"]) for f in frames.values())))
+        try:
+            tables = cross_model_tables(frames, labels)
+        except ValueError:
+            continue  # not the same items (different splits): nothing to put side by side
+        out.update({f"{t}_{eval_set}{suffix}": df for t, df in tables.items()})
+    return out

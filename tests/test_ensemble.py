@@ -111,3 +111,21 @@ def test_ensemble_config_errors_name_the_problem(tiny_corpus):
         _ensemble(tiny_corpus, ["only-one"])
     with pytest.raises(ConfigError, match="finite, non-negative"):
         _ensemble(tiny_corpus, ["a", "b"], weights=[-1, 2])
+
+
+def test_explain_shows_each_members_scores_and_share(members, tiny_corpus, tracking_uri):
+    from stance.workflows.explain import explain, render_terminal
+
+    words, chars = members
+    result = train(_ensemble(tiny_corpus, [str(words.model_dir), str(chars.model_dir)]))
+    ens = models.load(result.model_dir)
+    e = explain("Deport every criminal alien and build the wall now.", ens)[0]
+    assert set(e.members) == {"tfidf1", "tfidf2"}
+    assert sum(m["share"] for m in e.members.values()) == pytest.approx(1.0)
+    inner = uncalibrated(ens)
+    for name, member, w in zip(inner.member_names, inner.members, inner.weights):
+        p = member.predict_proba([e.text], [TARGET])[0]
+        assert e.members[name]["scores"] == pytest.approx(dict(zip(ens.labels, p)))
+    text = render_terminal(e, color=False)
+    assert "member tfidf1:" in text and "of the decision" in text
+    assert "members" in e.to_dict()

@@ -20,7 +20,7 @@ import html
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Sequence, TextIO
 
 import numpy as np
@@ -48,6 +48,8 @@ class Explanation:
     features: list[tuple[str, float]]
     other: float = 0.0  # linear: target one-hot + intercept, not attributable to a word
     unit: str = ""      # what the numbers are
+    # An ensemble's members: {member: {"scores": {label: p}, "share": its part of the label's combined score}}.
+    members: dict[str, dict] = field(default_factory=dict)
 
     @property
     def word_scores(self) -> list[tuple[str, float]]:
@@ -56,7 +58,7 @@ class Explanation:
     def to_dict(self) -> dict:
         return {"text": self.text, "target": self.target, "label": self.label, "scores": self.scores,
                 "method": self.method, "unit": self.unit, "words": self.word_scores,
-                "features": self.features, "other": self.other}
+                "features": self.features, "other": self.other, **({"members": self.members} if self.members else {})}
 
 
 def _segments(text: str) -> list[tuple[int, int]]:
@@ -208,8 +210,19 @@ def explain(texts: str | Sequence[str], model: StanceModel, target: str | Sequen
             scores, features = _occlusion(model, text, tg, label, top)
             unit = f"fall in P({label}) when the word is removed"
         out.append(Explanation(text, tg, label, pred.scores, method, _pieces(text, _segments(text), scores), features,
-                               other, unit))
+                               other, unit, _member_shares(model, text, tg)))
     return out
+
+
+def _member_shares(model: StanceModel, text: str, target: str) -> dict[str, dict]:
+    """Each member's scores and share in the decision, for a model made of members (an ensemble); else empty."""
+    shares = getattr(uncalibrated(model), "shares", None)
+    return shares([text], [target])[0] if shares else {}
+
+
+def _member_lines(e: Explanation) -> list[str]:
+    return [f"  member {name}: {m['share']:.0%} of the decision ("
+            + " ".join(f"{k}={v:.2f}" for k, v in m["scores"].items()) + ")" for name, m in e.members.items()]
 
 
 # ------------------------------------------------------------------ rendering
@@ -241,7 +254,7 @@ def render_terminal(e: Explanation, color: bool) -> str:
     lines += [f"    {v:+.3f}  {name}" for name, v in e.features]
     if e.method == "linear":
         lines.append(f"    {e.other:+.3f}  (target and bias)")
-    return "\n".join(lines)
+    return "\n".join(lines + _member_lines(e))
 
 
 def _background(s: float | None, scale: float) -> str:
@@ -272,6 +285,8 @@ def render_html(explanations: Sequence[Explanation], title: str = "stance explai
             rows += f"<tr><td>{e.other:+.3f}</td><td>(target and bias)</td></tr>"
         parts.append(f"<section><p><b>{esc(e.label)}</b> ({scores}) · target: {esc(e.target)}</p>"
                      f"<p class='text'>{words}</p><p class='muted'>{esc(e.method)}: {esc(e.unit)}</p>"
-                     f"<table>{rows}</table></section>")
+                     f"<table>{rows}</table>"
+                     + "".join(f"<p class='muted'>{esc(line.strip())}</p>" for line in _member_lines(e))
+                     + "</section>")
     parts.append("</body></html>")
     return "\n".join(parts)

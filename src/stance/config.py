@@ -353,6 +353,7 @@ class BehaviourConfig(_Strict):
 
     path: str = "data/behaviour/suite.jsonl"
     target: str
+    optional: bool = True  # skip, with a note, where the file is absent (outside this repo)
 
 
 class Config(_Strict):

@@ -82,6 +82,7 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         locks.enter_context(_lock_run(cfg, resume_run_id))
     data, eval_sets, used = _read_inputs(cfg)
     model = models.build(cfg.model, data.labels, cfg.seed)
+    suite = _read_suite(cfg)
     if refs := cfg.model.member_refs():  # an ensemble: its members trained or found before its run exists
         model.use_members(*_resolve_members(refs, cfg))  # type: ignore[attr-defined]
 
@@ -108,7 +109,7 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         if (top := _top_features(model)) is not None:
             tracking.log_tables({"top_features": top}, "explain")  # the baseline's strongest n-grams per label
         metrics.update(_evaluate_all(model, data, eval_sets, out / "eval", cfg.model.refit_on_dev))
-        metrics.update(_behaviour(cfg, model))
+        metrics.update(_behaviour(cfg, model, suite))
         model_dir = out / "model"
         metrics = _save_and_log_metrics(cfg, data, model, model_dir, metrics, active.info.experiment_id)
         model_uri, registered, refused = _log_model(cfg, data, model, model_dir, metrics, run_id)
@@ -213,15 +214,27 @@ def _top_features(model: StanceModel, k: int = 25) -> pd.DataFrame | None:
     return None if top is None else top_features_table(top(k))
 
 
-def _behaviour(cfg: Config, model: StanceModel) -> dict[str, float]:
-    """The behavioural suite (config `behaviour`): pass rates overall and per capability, and each item's answer."""
+def _read_suite(cfg: Config) -> list[dict] | None:
+    """The behavioural suite (config `behaviour`), read and checked before any run exists; None when there is none
+    (or when the file is absent and `behaviour.optional`, with a note)."""
     if cfg.behaviour is None:
+        return None
+    from ..evaluation.behaviour import load_suite
+
+    if cfg.behaviour.optional and not Path(cfg.behaviour.path).is_file():
+        say(f"note: behavioural suite {cfg.behaviour.path} not found: not scored (behaviour.optional)")
+        return None
+    return load_suite(cfg.behaviour.path)
+
+
+def _behaviour(cfg: Config, model: StanceModel, suite: list[dict] | None) -> dict[str, float]:
+    """The behavioural suite's pass rates overall and per capability (metrics), and each item's answer (a table)."""
+    if cfg.behaviour is None or suite is None:
         return {}
     import pandas as pd
 
-    from ..evaluation.behaviour import format_table, load_suite, pass_rates
+    from ..evaluation.behaviour import format_table, pass_rates
 
-    suite = load_suite(cfg.behaviour.path)
     predicted = model.predict([s["text"] for s in suite], [cfg.behaviour.target] * len(suite))
     rates = pass_rates(suite, predicted)
     tracking.log_text(format_table({cfg.model.kind: rates}), "behaviour/pass_rates.md")

@@ -30,7 +30,8 @@ def members(tmp_path, tiny_corpus, tracking_uri):
 
 
 def _ensemble(tiny_corpus, refs, **model):
-    return shrunk_config("ensemble.yaml", tiny_corpus, members=refs, **model)
+    """configs/ensemble.yaml (stacking) on the tiny corpus; weighted averaging unless a test names the combiner."""
+    return shrunk_config("ensemble.yaml", tiny_corpus, members=refs, **{"combiner": "weighted", **model})
 
 
 def test_weighted_ensemble_is_the_weighted_average_of_its_members(members, tiny_corpus, tracking_uri):

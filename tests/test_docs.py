@@ -206,6 +206,8 @@ def test_python_snippets_run_on_the_tiny_fixtures(block, tiny_store, monkeypatch
         monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
         monkeypatch.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
         monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+    # A call without a model uses the champion; here the tiny TF-IDF model stands in for it.
+    monkeypatch.setenv("STANCE_MODEL", "models:/stance-tfidf/latest")
     namespace: dict = {}
     with private_store(tmp):
         try:

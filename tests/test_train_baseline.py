@@ -104,3 +104,25 @@ def test_credential_like_params_are_never_logged(tracking_uri):
         tracking.log_params({"tracking.api_token": "s3cret", "db.password": "x", "model.C": 2.0, "long": "y" * 900})
     params = mlflow.get_run(run.info.run_id).data.params
     assert set(params) == {"model.C", "long"} and len(params["long"]) == tracking.PARAM_MAX
+
+
+def test_a_collapsed_model_fails_the_run_and_is_not_registered(tiny_corpus, tracking_uri):
+    """Issue 25: one label for > 90% of dev, or dev macro-F1 below the majority baseline, fails with a clear
+    message (here a TF-IDF so regularised that it answers one label)."""
+    from stance.workflows.training import CollapsedModelError, check_not_collapsed
+
+    from conftest import tiny_rows, write_jsonl
+
+    # Train mostly FAVOR, and regularise so hard that only the intercept speaks: FAVOR for every dev statement.
+    rows = [r for r in tiny_rows() if r["split"] != "train" or r["label"] == "FAVOR" or r["text"][-2] in "aeiou"]
+    skewed = write_jsonl(tiny_corpus.parent / "skewed.jsonl", rows)
+    with pytest.raises(CollapsedModelError, match=r"answers FAVOR for 100% of dev"):
+        train(shrunk_config("baseline.yaml", skewed, C=1e-6, class_weight=None, calibration="none"))
+    run = mlflow.search_runs(search_all_experiments=True, output_format="list")[0]
+    assert run.info.status == "FAILED"
+    assert not mlflow.MlflowClient().search_registered_models()
+    labels = ["FAVOR", "AGAINST", "NONE"]
+    gold = ["FAVOR"] * 6 + ["AGAINST"] * 2 + ["NONE"] * 2
+    with pytest.raises(CollapsedModelError, match="majority"):  # 60% one label, but worse than the majority
+        check_not_collapsed(gold, ["AGAINST"] * 6 + ["NONE"] * 2 + ["FAVOR"] * 2, labels)
+    check_not_collapsed(gold, gold, labels)  # a model that is right passes

@@ -199,7 +199,34 @@ def _evaluate_all(model: StanceModel, data: StanceData, eval_sets: dict[str, pd.
             continue
         metrics.update(ev.report.prefixed(name))
         tracking.log_evaluation(ev)
+        if name == "dev":
+            check_not_collapsed(ev.predictions["label"].tolist(), ev.predictions["predicted"].tolist(), model.labels)
     return metrics
+
+
+class CollapsedModelError(RuntimeError):
+    """Training produced a model that answers (almost) one label: it is not saved, logged or registered."""
+
+
+MAX_ONE_LABEL_SHARE = 0.9
+
+
+def check_not_collapsed(gold: list[str], predicted: list[str], labels: list[str]) -> None:
+    """Refuse a model whose dev answers collapsed: one label for more than 90% of dev, or a dev macro-F1 below
+    what always answering the majority label scores."""
+    from ..evaluation.metrics import macro_f1
+
+    if not predicted:
+        return
+    top = max(set(predicted), key=predicted.count)
+    share = predicted.count(top) / len(predicted)
+    majority = max(set(gold), key=gold.count)
+    score, baseline = macro_f1(gold, predicted, labels), macro_f1(gold, [majority] * len(gold), labels)
+    if share > MAX_ONE_LABEL_SHARE or score < baseline:
+        raise CollapsedModelError(
+            f"training collapsed: the model answers {top} for {share:.0%} of dev and its dev macro-F1 is {score:.3f} "
+            f"(always answering the majority label {majority} scores {baseline:.3f}); it is not registered. Try a "
+            f"lower model.learning_rate, fewer epochs or another seed")
 
 
 def evaluate_model(model: StanceModel, df: pd.DataFrame, name: str, out: Path) -> Evaluation:

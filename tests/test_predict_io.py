@@ -120,6 +120,6 @@ def test_progress_bar_on_a_terminal_and_not_with_quiet(model_dir, tmp_path):
 def test_inference_option_on_a_tfidf_model_is_refused(model_dir):
     from stance.models import load
 
-    with pytest.raises(ValueError, match=r"inference='int8' applies to transformer models; .* is a tfidf model"):
+    with pytest.raises(ValueError, match=r"inference='int8' applies to transformer and ensemble models; .* is a tfidf model"):
         load(model_dir, inference="int8")
     assert load(model_dir, inference="auto").kind == "tfidf"

@@ -12,14 +12,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import models, tracking
-from ..config import Config
+from ..config import Config, load_config
 from ..data import load_data, load_eval_set
 from ..evaluation.features import top_features_table
 from ..evaluation.scoring import Evaluation, evaluate_probabilities
 from ..evaluation.summary import headline_metrics
 from ..models.calibrated import calibrate, raw_and_calibrated, with_calibration_of
+from ..models.integrity import read_meta
 from ..models.per_target import UnseenTargetError
 from ..prediction.pyfunc import ARTIFACT, ENTRY_FILE, score_frame
+from ..prediction.refs import local_dir
 from ..runtime import distributed, interrupt, locks
 from ..runtime.console import say
 
@@ -120,10 +122,6 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
 def _resolve_members(refs: list[str], cfg: Config) -> tuple[list[Path], list[str]]:
     """Each member's saved folder and a name for it: config files are trained first (each its own run), other
     references are resolved (MLflow URIs downloaded) to their folders."""
-    from ..config import load_config
-    from ..prediction.refs import local_dir
-    from ..models.integrity import read_meta
-
     dirs: list[Path] = []
     for ref in refs:
         if ref.endswith((".yaml", ".yml")):

@@ -56,8 +56,9 @@ def _ls_export(tasks: list[dict], answers: dict[int, list], cancelled=()) -> lis
                  "result": [] if (n, user) in cancelled else
                  [{"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": choices}}]}
                 for k, (user, choices) in enumerate(answers.get(n, []))]
-        out.append({"id": n + 1, "data": task["data"], "predictions": task.get("predictions", []),
-                    "annotations": anns})
+        for a in anns:  # each annotation carries the prediction its annotator saw; the task lists them by id
+            a["prediction"] = {"id": n + 1, **task["predictions"][0]}
+        out.append({"id": n + 1, "data": task["data"], "predictions": [n + 1], "annotations": anns})
     return out
 
 
@@ -133,7 +134,7 @@ def exported(tmp_path, pool, model_dir):
     return tasks, _write(tmp_path / "export.json", _ls_export(tasks, answers, cancelled={(6, 2)}))
 
 
-def test_import_keeps_each_annotator_reports_skips_and_feeds_agreement(tmp_path, pool, exported, capsys):
+def test_import_keeps_each_annotator_reports_skips_and_feeds_agreement(tmp_path, pool, model_dir, exported, capsys):
     _, export = exported
     labels = tmp_path / "labels.jsonl"
     LabelLog(labels, "carol").add("s0", "FAVOR", 3)  # an answer from the terminal, before
@@ -147,7 +148,7 @@ def test_import_keeps_each_annotator_reports_skips_and_feeds_agreement(tmp_path,
                                                                ("s2", "label-studio-user-2", "NONE"),
                                                                ("s0", "carol", "FAVOR")}
     line = json.loads(labels.read_text().splitlines()[1])
-    assert line["model_version"] and line["origin"] == "label-studio:export.json"
+    assert line["model_version"] == str(model_dir) and line["origin"] == "label-studio:export.json"
 
     assert main(["annotate", "agreement", str(labels), str(labels), "--a-name", "label-studio-user-1",
                  "--b-name", "label-studio-user-2"]) == 0

@@ -118,8 +118,11 @@ def _read_full(doc: list[dict], path: Path, labels: list[str], default: str | No
             continue
         if not annotations:
             reading.unlabelled += 1
-        version = next((p.get("model_version") for p in task.get("predictions") or [] if isinstance(p, dict)), None)
+        # Exports list predictions by id; each annotation carries the one its annotator saw.
+        shown = next((p.get("model_version") for p in task.get("predictions") or [] if isinstance(p, dict)), None)
         for ann in annotations:
+            seen = ann.get("prediction")
+            version = (seen.get("model_version") if isinstance(seen, dict) else None) or shown
             who = annotator_name(ann.get("completed_by")) or default
             here = f"{where} (statement {sid!r}, annotation {ann.get('id', '?')} by {who})"
             if ann.get("was_cancelled"):

@@ -192,7 +192,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it as root)")
 def test_labelling_page_shows_statement_target_and_pre_annotation(label_studio, project, exported):
-    from playwright.sync_api import sync_playwright
+    sync_playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the "
+                                          "project's test extras have it: pip install -e '.[test]')").sync_playwright
 
     pid, task_of = project
     _, _, tasks = exported

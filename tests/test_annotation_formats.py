@@ -284,7 +284,7 @@ def test_prodigy_round_trip(tmp_path, pool, model_dir):
     _refused(tmp_path, write_jsonl(tmp_path / "bad.jsonl", out), pool, "bad.jsonl line 1", "2 choices")
 
 
-def test_doccano_round_trip_names_the_annotator(tmp_path, pool, model_dir, capsys):
+def test_doccano_round_trip_names_the_annotator(tmp_path, pool, model_dir, tracking_uri, capsys):
     tasks = _export(tmp_path, pool, model_dir, fmt="doccano", name="tasks.jsonl")
     assert "label" not in tasks[0] and tasks[0]["suggestion"] in LABELS and tasks[0]["statement_id"] == "s0"
     rows = [{**t, "id": 90 + i, "label": ["AGAINST"] if i < 2 else []} for i, t in enumerate(tasks)]

@@ -58,6 +58,16 @@ class Reading:
         return self
 
 
+def statement_id(fields: dict, where: str, reading: Reading, key: str = STATEMENT_ID) -> str | None:
+    """The statement id a task carries, or None with the problem noted (a task stance did not export)."""
+    sid = fields.get(STATEMENT_ID)
+    if sid is None or str(sid).strip() == "":
+        reading.problems.append(f"{where}: no {key}: not a task of `stance annotate export` (an export from "
+                                f"another project?)")
+        return None
+    return str(sid).strip()
+
+
 def one_choice(values: list[Any], labels: list[str], where: str) -> tuple[str | None, str | None]:
     """(label, None) for exactly one known choice; (None, problem) otherwise; (None, None) for no choice at all."""
     lookup = {lab.casefold(): lab for lab in labels}

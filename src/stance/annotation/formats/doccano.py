@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ...data.readers import LINE, read_records
-from .common import STATEMENT_ID, Annotation, Reading, Task, one_choice, plain, write_jsonl
+from .common import STATEMENT_ID, Annotation, Reading, Task, one_choice, plain, statement_id, write_jsonl
 
 
 def _task(t: Task) -> dict[str, Any]:
@@ -25,12 +25,10 @@ def read(path: Path, labels: list[str], default_annotator: str | None = None) ->
     """One file per annotator (doccano exports each user's labels apart) unless rows name their `user`."""
     reading = Reading()
     for row in read_records(path, "jsonl"):
-        sid = row.get(STATEMENT_ID)
         where = f"{path} line {row[LINE]}"
-        if sid is None or str(sid).strip() == "":
-            reading.problems.append(f"{where}: no {STATEMENT_ID!r}: not a task of `stance annotate export`")
+        sid = statement_id(row, where, reading)
+        if sid is None:
             continue
-        sid = str(sid).strip()
         who = row.get("user") or row.get("annotator") or default_annotator
         here = f"{where} (statement {sid!r} by {who})"
         values = row.get("label")

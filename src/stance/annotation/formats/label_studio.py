@@ -14,7 +14,8 @@ from xml.sax.saxutils import quoteattr
 
 from ...data.readers import LINE, DataError, read_records
 from ...runtime.files import format_of
-from .common import STATEMENT_ID, Annotation, Reading, Task, load_json, one_choice, plain, write_json
+from .common import (STATEMENT_ID, Annotation, Reading, Task, load_json, one_choice, plain, statement_id,
+                     write_json)
 
 CHOICES, TEXT = "stance", "text"   # the Choices control's name and the Text object it labels
 # What JSON-MIN and CSV exports add beside the task's data fields (everything else there is the task's data).
@@ -99,20 +100,11 @@ def read(path: Path, labels: list[str], default_annotator: str | None = None) ->
     return _read_min(doc, path, labels, default_annotator, "item")
 
 
-def _statement(data: dict, where: str, reading: Reading) -> str | None:
-    sid = data.get(STATEMENT_ID)
-    if sid is None or str(sid).strip() == "":
-        reading.problems.append(f"{where}: no data.{STATEMENT_ID}: not a task of `stance annotate export` "
-                                f"(an export from another project?)")
-        return None
-    return str(sid).strip()
-
-
 def _read_full(doc: list[dict], path: Path, labels: list[str], default: str | None) -> Reading:
     reading = Reading()
     for task in doc:
         where = f"{path} task {task.get('id', '?')}"
-        sid = _statement(task.get("data") or {}, where, reading)
+        sid = statement_id(task.get("data") or {}, where, reading, f"data.{STATEMENT_ID}")
         annotations = task.get("annotations") or []
         if sid is None:
             continue
@@ -150,7 +142,7 @@ def _read_min(rows: list[dict], path: Path, labels: list[str], default: str | No
     reading = Reading()
     for row in rows:
         where = f"{path} {unit} {row[LINE]} (task {row.get('id', '?')})"
-        sid = _statement(row, where, reading)
+        sid = statement_id(row, where, reading)
         if sid is None:
             continue
         if row.get("annotation_id") in (None, "") and row.get(CHOICES) in (None, ""):

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ...data.readers import LINE, read_records
-from .common import RULES, STATEMENT_ID, Annotation, Reading, Task, one_choice, plain, write_jsonl
+from .common import RULES, STATEMENT_ID, Annotation, Reading, Task, one_choice, plain, statement_id, write_jsonl
 
 
 def _task(t: Task, labels: list[str]) -> dict[str, Any]:
@@ -25,12 +25,10 @@ def write_tasks(tasks: list[Task], path: Path, labels: list[str]) -> None:
 def read(path: Path, labels: list[str], default_annotator: str | None = None) -> Reading:
     reading = Reading()
     for row in read_records(path, "jsonl"):
-        sid = row.get(STATEMENT_ID)
         where = f"{path} line {row[LINE]}"
-        if sid is None or str(sid).strip() == "":
-            reading.problems.append(f"{where}: no {STATEMENT_ID!r}: not a task of `stance annotate export`")
+        sid = statement_id(row, where, reading)
+        if sid is None:
             continue
-        sid = str(sid).strip()
         who = row.get("_annotator_id") or row.get("_session_id") or default_annotator
         here = f"{where} (statement {sid!r} by {who})"
         answer = row.get("answer")

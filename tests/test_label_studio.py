@@ -165,7 +165,8 @@ def test_round_trip_keeps_every_label_annotator_and_the_agreement(label_studio, 
     assert main(["annotate", "import", str(tmp_path / "export.json"), *args]) == 0
     printed = capsys.readouterr().out
     assert "added 15 answers" in printed and f"{ADMIN} 8, ben@stance.test 7" in printed, printed
-    assert "1 tasks not annotated yet, 1 skipped" in printed and "statement 's7'" in printed
+    assert "1 tasks not annotated yet, 1 skipped" in printed
+    assert "statement 's7'" in printed and "by ben@stance.test): skipped in Label Studio" in printed
     got = {(a.id, a.annotator, a.label) for a in read_answers(labels, list(LABELS))}
     assert got == {(s, ADMIN, lab) for s, lab in admin_says.items()} | \
         {(s, "ben@stance.test", lab) for s, lab in ben_says.items()}

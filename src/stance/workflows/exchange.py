@@ -172,12 +172,11 @@ def import_export(export: str, labels_file: str, *, fmt: str | None = None, pool
     fmt = fmt or formats.detect(path)
     if fmt is None:
         raise DataError(f"{path}: not an export of {', '.join(formats.FORMATS)}; name it with --format")
-    reading = formats.get(fmt).read(path, labels, annotator)
     names = formats.label_studio.users_map(require_file(users, "users file", DataError)) if users else {}
-    answers = [formats.Annotation(a.id, a.label, names.get(a.annotator, a.annotator), a.where, a.text,
-                                  a.model_version) for a in reading.answers]
+    reading = formats.get(fmt).read(path, labels, annotator, names)
     result = ExchangeImport(fmt, skipped=reading.skipped, unlabelled=reading.unlabelled)
-    problems, todo = _check(answers, read_pool(pool) if pool else None, pool, _previous(labels_file, labels), result)
+    problems, todo = _check(reading.answers, read_pool(pool) if pool else None, pool,
+                            _previous(labels_file, labels), result)
     if problems:
         raise DataError(problems)
     logs: dict[tuple, LabelLog] = {}

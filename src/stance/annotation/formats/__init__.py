@@ -1,6 +1,6 @@
 """The annotation tools a batch goes to and comes back from: one registry of formats (FORMATS), each a module with
-`write_tasks(tasks, path, labels)` and `read(path, labels, default_annotator) -> Reading`; Label Studio also
-writes its labelling config (`label_config`)."""
+`write_tasks(tasks, path, labels)` and `read(path, labels, default_annotator, names) -> Reading` (names: the
+tool's annotator ids -> the names the label log keeps); Label Studio also writes its labelling config."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -21,7 +21,8 @@ def write_tasks(tasks: list[Task], path: Path, labels: list[str]) -> None:
     write_jsonl(path, [_task(t) for t in tasks])
 
 
-def read(path: Path, labels: list[str], default_annotator: str | None = None) -> Reading:
+def read(path: Path, labels: list[str], default_annotator: str | None = None,
+         names: dict[str, str] | None = None) -> Reading:
     """One file per annotator (doccano exports each user's labels apart) unless rows name their `user`."""
     reading = Reading()
     for row in read_records(path, "jsonl"):
@@ -29,7 +30,8 @@ def read(path: Path, labels: list[str], default_annotator: str | None = None) ->
         sid = statement_id(row, where, reading)
         if sid is None:
             continue
-        who = row.get("user") or row.get("annotator") or default_annotator
+        who = row.get("user") or row.get("annotator")
+        who = (names or {}).get(str(who), str(who)) if who else default_annotator
         here = f"{where} (statement {sid!r} by {who})"
         values = row.get("label")
         values = [values] if isinstance(values, str) else list(values or [])
@@ -39,5 +41,5 @@ def read(path: Path, labels: list[str], default_annotator: str | None = None) ->
         elif label is None:
             reading.unlabelled += 1
         else:
-            reading.answers.append(Annotation(sid, label, str(who), here, row.get("text"), row.get("model_version")))
+            reading.answers.append(Annotation(sid, label, who, here, row.get("text"), row.get("model_version")))
     return reading.done()

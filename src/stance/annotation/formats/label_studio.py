@@ -86,21 +86,31 @@ def users_map(path: Path) -> dict[str, str]:
     return {USER.format(u["id"]): str(u.get("email") or u.get("username") or USER.format(u["id"])) for u in doc}
 
 
-def read(path: Path, labels: list[str], default_annotator: str | None = None) -> Reading:
-    """The answers of a JSON, JSON-MIN (a .json file either way) or CSV export."""
+def read(path: Path, labels: list[str], default_annotator: str | None = None,
+         names: dict[str, str] | None = None) -> Reading:
+    """The answers of a JSON, JSON-MIN (a .json file either way) or CSV export; `names` renames annotators
+    (see users_map)."""
+    name = _namer(names or {}, default_annotator)
     if format_of(path) == "csv":
-        return _read_min(read_records(path, "csv"), path, labels, default_annotator, "line")
+        return _read_min(read_records(path, "csv"), path, labels, name, "line")
     doc = load_json(path)
     if not isinstance(doc, list) or not all(isinstance(t, dict) for t in doc):
         return Reading(problems=[f"{path}: not a Label Studio export (expected a JSON list of tasks)"]).done()
     if any("annotations" in t or "data" in t for t in doc):
-        return _read_full(doc, path, labels, default_annotator)
+        return _read_full(doc, path, labels, name)
     for i, row in enumerate(doc, 1):
         row[LINE] = i
-    return _read_min(doc, path, labels, default_annotator, "item")
+    return _read_min(doc, path, labels, name, "item")
 
 
-def _read_full(doc: list[dict], path: Path, labels: list[str], default: str | None) -> Reading:
+def _namer(names: dict[str, str], default: str | None):
+    def name(completed_by: Any) -> str | None:
+        found = annotator_name(completed_by)
+        return names.get(found, found) if found is not None else default
+    return name
+
+
+def _read_full(doc: list[dict], path: Path, labels: list[str], name) -> Reading:
     reading = Reading()
     for task in doc:
         where = f"{path} task {task.get('id', '?')}"
@@ -115,7 +125,7 @@ def _read_full(doc: list[dict], path: Path, labels: list[str], default: str | No
         for ann in annotations:
             seen = ann.get("prediction")
             version = (seen.get("model_version") if isinstance(seen, dict) else None) or shown
-            who = annotator_name(ann.get("completed_by")) or default
+            who = name(ann.get("completed_by"))
             here = f"{where} (statement {sid!r}, annotation {ann.get('id', '?')} by {who})"
             if ann.get("was_cancelled"):
                 reading.skipped.append(f"{here}: skipped in Label Studio")
@@ -138,7 +148,7 @@ def _min_choices(value: Any) -> list[Any]:
     return [] if value in (None, "") else [value]
 
 
-def _read_min(rows: list[dict], path: Path, labels: list[str], default: str | None, unit: str) -> Reading:
+def _read_min(rows: list[dict], path: Path, labels: list[str], name, unit: str) -> Reading:
     reading = Reading()
     for row in rows:
         where = f"{path} {unit} {row[LINE]} (task {row.get('id', '?')})"
@@ -148,7 +158,7 @@ def _read_min(rows: list[dict], path: Path, labels: list[str], default: str | No
         if row.get("annotation_id") in (None, "") and row.get(CHOICES) in (None, ""):
             reading.unlabelled += 1
             continue
-        who = annotator_name(row.get("annotator")) or default
+        who = name(row.get("annotator"))
         _add(reading, f"{where}, statement {sid!r} by {who}", sid, _min_choices(row.get(CHOICES)), who, labels,
              row.get("text"), None)
     return reading.done()

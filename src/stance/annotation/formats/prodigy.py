@@ -22,14 +22,16 @@ def write_tasks(tasks: list[Task], path: Path, labels: list[str]) -> None:
     write_jsonl(path, [_task(t, labels) for t in tasks])
 
 
-def read(path: Path, labels: list[str], default_annotator: str | None = None) -> Reading:
+def read(path: Path, labels: list[str], default_annotator: str | None = None,
+         names: dict[str, str] | None = None) -> Reading:
     reading = Reading()
     for row in read_records(path, "jsonl"):
         where = f"{path} line {row[LINE]}"
         sid = statement_id(row, where, reading)
         if sid is None:
             continue
-        who = row.get("_annotator_id") or row.get("_session_id") or default_annotator
+        who = row.get("_annotator_id") or row.get("_session_id")
+        who = (names or {}).get(str(who), str(who)) if who else default_annotator
         here = f"{where} (statement {sid!r} by {who})"
         answer = row.get("answer")
         if answer is None:
@@ -45,5 +47,5 @@ def read(path: Path, labels: list[str], default_annotator: str | None = None) ->
             reading.skipped.append(f"{here}: accepted without a choice")
         else:
             version = (row.get("meta") or {}).get("model_version")
-            reading.answers.append(Annotation(sid, label, str(who), here, row.get("text"), version))
+            reading.answers.append(Annotation(sid, label, who, here, row.get("text"), version))
     return reading.done()

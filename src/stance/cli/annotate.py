@@ -1,9 +1,10 @@
-"""`stance annotate next|label|import|agreement` (stance.workflows.annotate)."""
+"""`stance annotate next|label|import|export|agreement` (stance.workflows.annotate; tool formats in cli/exchange.py)."""
 from __future__ import annotations
 
 import argparse
 import sys
 
+from . import exchange
 from .options import whole_number
 
 
@@ -40,13 +41,17 @@ def add(sub) -> None:
                           "adjudicated and win over the other annotators' labels")
     lab.set_defaults(fn=_annotate_label)
 
-    i = asub.add_parser("import", help="append a filled batch (CSV/JSONL with id, label, confidence) to a label log")
+    i = asub.add_parser("import", help="append a filled batch (CSV/JSONL with id, label, confidence) or a Label "
+                                       "Studio/Prodigy/doccano export to a label log")
     i.add_argument("batch")
     i.add_argument("--labels", required=True, help="label log to append to")
-    i.add_argument("--annotator", required=True)
+    i.add_argument("--annotator", default=None, help="who labelled the batch (a tool's export names its own)")
+    exchange.add_import_options(i)
     i.add_argument("--pool", default=None, help="check every id against this pool")
     i.add_argument("--experiment", default="stance-annotation")
     i.set_defaults(fn=_annotate_import)
+
+    exchange.add_export(asub)
 
     g = asub.add_parser("agreement", help="Cohen's kappa, per-label agreement, confusion, disagreements to adjudicate")
     g.add_argument("a", help="label log of annotator A")
@@ -95,6 +100,10 @@ def _annotate_label(args: argparse.Namespace) -> int:
 def _annotate_import(args: argparse.Namespace) -> int:
     from ..workflows.annotate import import_batch
 
+    if exchange.is_tool_export(args):
+        return exchange.run_import(args)
+    if args.annotator is None:
+        raise ValueError("name the annotator of a filled batch with --annotator")
     r = import_batch(args.batch, args.labels, args.annotator, pool=args.pool, experiment=args.experiment)
     counts = ", ".join(f"{k} {v}" for k, v in r.counts.items())
     print(f"added {r.added} answers by {args.annotator} to {args.labels} ({counts}); {r.unchanged} already there, "

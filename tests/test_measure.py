@@ -172,10 +172,18 @@ def test_sample_label_measure_end_to_end(store, tmp_path, capsys):
 
 
 def test_active_learning_labels_are_refused_and_plain_labels_warned(store, tmp_path, capsys):
-    ids = [r["id"] for r in store["rows"]][::4]
-    chosen = _labels(tmp_path / "al.jsonl", store["rows"], ids, selection="uncertainty")
+    batch, chosen = tmp_path / "next.csv", tmp_path / "al.jsonl"
+    assert main(["annotate", "next", "--pool", str(store["data"]), "--model", store["model"], "-n", "10",
+                 "--out", str(batch)]) == 0
+    frame = pd.read_csv(batch)
+    frame["label"] = frame["id"].map({r["id"]: r["gold"] for r in store["rows"]})
+    frame.to_csv(batch, index=False)
+    assert main(["annotate", "import", str(batch), "--labels", str(chosen), "--annotator", "a"]) == 0
+    capsys.readouterr()
     assert main(["measure", "--data", str(store["data"]), "--model", store["model"], "--labels", str(chosen)]) == 2
-    assert "active learning" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "field 'selection': 'uncertainty': 10 labels" in err and "chosen by active learning" in err
+    ids = [r["id"] for r in store["rows"]][::4]
     plain = _labels(tmp_path / "plain.jsonl", store["rows"], ids)
     table = __import__("stance").measure(str(store["data"]), model=store["model"], labels=str(plain), track=False)
     assert {"ppi", "classical"} <= set(table["method"])

@@ -123,6 +123,19 @@ def _var(x: np.ndarray) -> np.ndarray:
     return x.var(0, ddof=1)
 
 
+def _label_var(y: np.ndarray) -> np.ndarray:
+    """The hand labels' variance, at least Agresti and Coull's p(1 - p) with p = (x + 2) / (n + 4): a label that
+    no one (or every one) in a small sample has would otherwise get a zero-width interval that misses a true share
+    of a few percent."""
+    p = (y.sum(0) + 2) / (len(y) + 4)
+    return np.maximum(_var(y), p * (1 - p))
+
+
+def _residual_var(y: np.ndarray, f: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """var(Y - lam f) = var(Y) - 2 lam cov(Y, f) + lam^2 var(f), with var(Y) floored as in _label_var."""
+    return np.maximum(_label_var(y) - 2 * lam * _cov(y, f) + lam ** 2 * _var(f), 0.0)
+
+
 def _cov(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ((a - a.mean(0)) * (b - b.mean(0))).sum(0) / (len(a) - 1)
 
@@ -149,9 +162,8 @@ def ppi(sample: Labelled, sums: Sums, lam: np.ndarray | None = None) -> tuple[np
     var = lam ** 2 * np.diag(sums.cov()) * n_f / max(n_f - 1, 1) / n_f
     est = lam * sums.mean()
     for w, y, f in sample.by_stratum():
-        r = y - lam * f
-        est = est + w * r.mean(0)
-        var = var + w * w * _var(r) / len(r)
+        est = est + w * (y - lam * f).mean(0)
+        var = var + w * w * _residual_var(y, f, lam) / len(y)
     return est, np.sqrt(var)
 
 
@@ -161,7 +173,7 @@ def classical(sample: Labelled) -> tuple[np.ndarray, np.ndarray]:
     var = np.zeros_like(est)
     for w, y, _ in sample.by_stratum():
         est += w * y.mean(0)
-        var += w * w * _var(y) / len(y)
+        var += w * w * _label_var(y) / len(y)
     return est, np.sqrt(var)
 
 

@@ -12,7 +12,7 @@ SHOWN = ("cc", "adjusted", "ppi", "classical")
 
 
 def add(sub) -> None:
-    p = sub.add_parser("measure", help="share of FAVOR / AGAINST / NONE per group and period, with 95% intervals")
+    p = sub.add_parser("measure", help="share of FAVOR / AGAINST / NONE per group and period, with 95%% intervals")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", help="statements to score (JSONL/CSV/Parquet with id, text and the group columns)")
     src.add_argument("--predictions", help="already scored statements (stance predict / Spark output with one "

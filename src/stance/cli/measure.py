@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 
 from .options import whole_number
@@ -66,12 +67,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.data is not None and args.model is None:
         raise ValueError("--data needs --model to score the statements (or give --predictions)")
-    for path in (args.output, args.plot):
-        if path is not None:
-            from pathlib import Path
-
-            if Path(path).exists():
-                raise FileExistsError(f"{path} already exists (existing files are never overwritten)")
+    for path in (args.output, args.plot):  # before the work, not after it
+        if path is not None and os.path.exists(path):
+            raise FileExistsError(f"{path} already exists (existing files are never overwritten)")
     result = measure(args.data, model=args.model, predictions=args.predictions, by=args.by, time=args.time,
                      freq=args.freq, labels=args.labels, sample=args.sample, dev=args.dev, seed=args.seed,
                      reps=args.bootstrap, experiment=args.experiment)

@@ -73,7 +73,9 @@ def test_next_skips_labelled_writes_a_batch_and_tracks_a_run(tracking_uri, tmp_p
 
     batch = pd.read_csv(out, keep_default_na=False)
     assert len(batch) == 5 and "p0" not in set(batch["id"])
-    assert list(batch.columns) == ["id", "text", "suggestion", "FAVOR", "AGAINST", "NONE", "label", "confidence"]
+    assert list(batch.columns) == ["id", "text", "suggestion", "FAVOR", "AGAINST", "NONE", "selection", "label",
+                                   "confidence"]
+    assert (batch["selection"] == "margin").all()  # carried into the label log: not a random sample (stance measure)
     assert set(batch["suggestion"]) <= {"FAVOR", "AGAINST", "NONE"} and (batch["label"] == "").all()
     runs = mlflow.search_runs(experiment_names=["stance-annotation"])
     assert len(runs) == 1 and runs.iloc[0]["params.strategy"] == "margin"

@@ -18,8 +18,8 @@ SRC = ROOT / "src" / "stance"
 # The house, from the ground up: a module may import its own package and the packages (or top-level modules) below
 # it, never one above. stance/__init__.py (the public API, importing lazily) and the kept entry point for models
 # logged before issue 28 (serving.py) stand outside the stack.
-LAYERS = ("errors", "runtime", "config", "data", "evaluation", "models", "annotation", "tracking", "prediction",
-          "workflows", "cli")
+LAYERS = ("errors", "runtime", "config", "data", "evaluation", "measurement", "models", "annotation", "tracking",
+          "prediction", "workflows", "cli")
 OUTSIDE = {"__init__", "__main__", "serving"}
 AT_MOST_TOP_LEVEL = 6  # modules directly in src/stance/ besides __init__.py and __main__.py
 # MLflow is imported only where it must be: stance/tracking/ (everything that talks to MLflow), and the pyfunc entry

@@ -13,4 +13,16 @@ def train(cfg):
     return _train(cfg)
 
 
-__all__ = ["predict", "load_model", "train", "Prediction", "__version__"]
+def measure(statements=None, *, model=None, by=None, labels=None, **options):
+    """Each label's share per group (and period) with 95% intervals, as a pandas DataFrame with the columns group,
+    period, label, method (cc, adjusted, ppi, classical), estimate, ci_low, ci_high, n, n_labelled, note.
+
+    statements: a file, a DataFrame (text, id and the group columns) or a list of texts; labels: a label log,
+    {id: label} or a DataFrame (id, label) for a random sample of them. Options: predictions=, time=, freq=,
+    sample=, dev=, seed=, track= (an MLflow run, default True); see docs/measure.md."""
+    from .workflows.measure import measure as _measure
+
+    return _measure(statements, model=model, by=by, labels=labels, **options).table
+
+
+__all__ = ["predict", "load_model", "train", "measure", "Prediction", "__version__"]

@@ -1,4 +1,4 @@
-"""`stance annotate next|label|import|export|agreement` (stance.workflows.annotate; tool formats in cli/exchange.py)."""
+"""`stance annotate next|label|import|export|sample|agreement` (stance.workflows.annotate; tool formats in cli/exchange.py)."""
 from __future__ import annotations
 
 import argparse
@@ -52,6 +52,7 @@ def add(sub) -> None:
     i.set_defaults(fn=_annotate_import)
 
     exchange.add_export(asub)
+    _add_sample(asub)
 
     g = asub.add_parser("agreement", help="Cohen's kappa, per-label agreement, confusion, disagreements to adjudicate")
     g.add_argument("a", help="label log of annotator A")
@@ -61,6 +62,30 @@ def add(sub) -> None:
     g.add_argument("--adjudicated", default=None, help="label log with the adjudicated labels (scores A and B on it)")
     g.add_argument("--out", default=None, help="write the disagreements to this new .csv file, to adjudicate")
     g.set_defaults(fn=_annotate_agreement)
+
+
+def _add_sample(asub) -> None:
+    s = asub.add_parser("sample", help="draw a random (or stratified) sample to label, so `stance measure` gives "
+                                       "valid intervals; writes the batch and its manifest")
+    s.add_argument("--data", required=True, help="the statements to measure (JSONL/CSV/Parquet with id and text)")
+    s.add_argument("--n", type=whole_number(2), required=True, help="how many statements to label")
+    s.add_argument("--stratify-by", default=None, help="column to stratify by (proportional, at least 2 each)")
+    s.add_argument("--seed", type=int, required=True, help="the random seed (recorded in the manifest)")
+    s.add_argument("--out", required=True, help="new .csv or .jsonl batch file; the manifest goes beside it")
+    s.add_argument("--experiment", default="stance-annotation")
+    s.set_defaults(fn=_annotate_sample)
+
+
+def _annotate_sample(args: argparse.Namespace) -> int:
+    from ..workflows.annotate import sample_batch
+
+    b = sample_batch(args.data, args.n, args.out, args.seed, args.stratify_by, experiment=args.experiment)
+    print(f"wrote a {b.manifest['design']} sample of {len(b.frame)} of {b.manifest['population']} statements to "
+          f"{b.path} and its manifest to {b.manifest_path}; label it (`stance annotate label --pool {args.data} "
+          f"--batch {b.path} ...` or fill in and `stance annotate import`), then `stance measure ... --labels "
+          f"LABELS.jsonl --sample {b.manifest_path}`")
+    print(f"run: {b.run_id} (experiment {args.experiment})", file=sys.stderr)
+    return 0
 
 
 def _annotate_next(args: argparse.Namespace) -> int:

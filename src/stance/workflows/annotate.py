@@ -81,6 +81,7 @@ def next_batch(pool: str, model: str, labels_file: str | None, n: int = 50, stra
                           "suggestion": [labels[i] for i in idx]})
     for j, lab in enumerate(m.labels):
         frame[lab] = np.round(proba[idx, j], 4)
+    frame["selection"] = strategy  # carried into the label log: `stance measure` refuses non-random picks for ppi
     frame["label"], frame["confidence"] = "", ""
     if out is not None:
         write_new_file(Path(out), lambda p: _write_batch(frame, p, _batch_format(Path(out))))
@@ -205,8 +206,10 @@ def import_batch(batch: str, labels_file: str, annotator: str, labels: list[str]
     if problems:
         raise DataError(problems)
     log = LabelLog(labels_file, annotator, model_version=None)
+    # How each statement was chosen (a batch's `selection` column), kept so `stance measure` can tell random samples.
+    chosen = {str(r.get("id") or "").strip(): r["selection"] for r in records if r.get("selection")}
     for rid, label, conf_i in todo:
-        log.add(rid, label, conf_i, origin=path.name)
+        log.add(rid, label, conf_i, origin=path.name, **({"selection": chosen[rid]} if rid in chosen else {}))
     counts = Counter(label for _, label, _ in todo)
     run_id = None
     if track:
@@ -289,3 +292,43 @@ def agreement_report(a: str, b: str, *, a_name: str | None = None, b_name: str |
         write_new_file(Path(out), lambda p: ag.disagreements.to_csv(p, index=False))
         parts.append(f"wrote {len(ag.disagreements)} disagreements to {out}")
     return "\n".join(parts)
+
+
+@dataclass
+class SampleBatch:
+    frame: pd.DataFrame   # id, text, selection, stratum, label, confidence (to fill in)
+    path: Path
+    manifest_path: Path
+    manifest: dict
+    run_id: str | None
+
+
+def sample_batch(data: str, n: int, out: str, seed: int, stratify_by: str | None = None,
+                 experiment: str = EXPERIMENT, track: bool = True) -> SampleBatch:
+    """A random (or stratified) sample of `data` to label, written as a batch (`out`, .csv or .jsonl) and its
+    manifest (`<out stem>.manifest.json` beside it): what `stance measure` needs for a valid interval."""
+    from .. import tracking
+    from ..annotation.sampling import draw
+
+    path = Path(out)
+    _batch_format(path)
+    manifest_path = path.with_name(f"{path.stem}.manifest.json")
+    for p in (path, manifest_path):
+        if p.exists():
+            raise FileExistsError(f"{p} already exists; choose another --out (existing files are never overwritten)")
+    rows, manifest = draw(read_pool(data), n, seed, stratify_by)
+    manifest = {**manifest, "data": str(data), "batch": path.name}
+    frame = pd.DataFrame({"id": rows["id"].to_numpy(), "text": rows["text"].to_numpy(),
+                          "selection": "stratified" if stratify_by else "random", "stratum": rows["stratum"].to_numpy(),
+                          "label": "", "confidence": ""})
+    write_new_file(path, lambda p: _write_batch(frame, p, _batch_format(path)))
+    write_new_file(manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8"))
+    run_id = None
+    if track:
+        with tracking.run(experiment, tags={"run_type": "annotation_sample"},
+                          run_name=f"annotate sample ({manifest['design']}, n={n})") as active:
+            tracking.log_params({"data": data, "n": n, "seed": seed, "stratify_by": stratify_by or "",
+                                 "design": manifest["design"], "out": out})
+            tracking.log_text(json.dumps(manifest, indent=1), "sample_manifest.json")
+            run_id = active.info.run_id
+    return SampleBatch(frame, path, manifest_path, manifest, run_id)

@@ -1,4 +1,4 @@
-"""`stance annotate next|label|import|export|sample|agreement` (stance.workflows.annotate; tool formats in cli/exchange.py)."""
+"""`stance annotate next|label|import|export|sample|agreement` (stance.workflows.annotate; formats: cli/exchange.py)."""
 from __future__ import annotations
 
 import argparse

@@ -33,3 +33,18 @@ def hold(folder: Path, run_id: str) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+class BusyError(RuntimeError):
+    """Another process holds this lock right now."""
+
+
+def take(lock_file: Path, busy: str) -> FileLock:
+    """An OS lock on `lock_file`, taken at once or BusyError(`busy`); released by `.release()` or when the
+    process ends (a killed holder never blocks the next one)."""
+    lock = FileLock(lock_file, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BusyError(busy) from None
+    return lock

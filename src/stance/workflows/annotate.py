@@ -204,9 +204,9 @@ def import_batch(batch: str, labels_file: str, annotator: str, labels: list[str]
     problems, todo, blank, unchanged = _check_batch(records, path, pool, known, lookup, labels, previous, annotator)
     if problems:
         raise DataError(problems)
-    log = LabelLog(labels_file, annotator, model_version=None)
-    for rid, label, conf_i in todo:
-        log.add(rid, label, conf_i, origin=path.name)
+    with LabelLog(labels_file, annotator, model_version=None) as log:
+        for rid, label, conf_i in todo:
+            log.add(rid, label, conf_i, origin=path.name)
     counts = Counter(label for _, label, _ in todo)
     run_id = None
     if track:

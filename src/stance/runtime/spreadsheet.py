@@ -32,4 +32,5 @@ def write_frame(frame: Any, path: Any, **to_csv: Any) -> None:
     for column in escaped.columns:
         if escaped[column].dtype.kind in "OSU":  # object and string columns; numbers stay as they are
             escaped[column] = escaped[column].map(escape_cell)
-    escaped.to_csv(path, **{"index": False, **to_csv})
+    # Lines end in CRLF (RFC 4180, as the csv module writes predict's CSV): a cell holding a lone CR is then quoted.
+    escaped.to_csv(path, **{"index": False, "lineterminator": "\r\n", **to_csv})

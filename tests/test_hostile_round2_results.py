@@ -143,9 +143,9 @@ def test_a_dev_share_too_small_for_one_row_names_the_setting(tmp_path):
 
 
 def _log(path, annotator, labels):
-    with LabelLog(path, annotator) as log:
-        for i, lab in enumerate(labels):
-            log.add(f"p{i}", lab)
+    log = LabelLog(path, annotator)  # released when dropped, as by the end of a session
+    for i, lab in enumerate(labels):
+        log.add(f"p{i}", lab)
 
 
 def test_agreement_on_one_file_with_two_annotators_needs_their_names(tmp_path, capsys):

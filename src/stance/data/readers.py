@@ -85,7 +85,7 @@ def _read_delimited(path: Path, text: str, delimiter: str) -> list[dict[str, Any
 
 def _read_jsonl(path: Path, text: str) -> list[dict[str, Any]]:
     records = []
-    for n, obj, error in json_lines(io.StringIO(text, newline="\n")):
+    for n, obj, error in json_lines(io.StringIO(text, newline=None)):
         if error is not None:
             raise DataError(f"{path} line {n}: invalid JSON ({error.msg} at column {error.colno})")
         if not isinstance(obj, dict):

@@ -61,7 +61,7 @@ def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
     if fmt == "jsonl":
         if path != "-":
             require_file(path, "input file", DataError)
-        with contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8", newline="\n",
+        with contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8",
                                                                           errors="surrogateescape") as stream:
             for n, obj, error in json_lines(_readable(stream, bad_lines)):
                 if n in bad_lines:

@@ -7,8 +7,10 @@ from typing import Any, Iterable, Iterator
 
 def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any, json.JSONDecodeError | None]]:
     """The one JSON-lines rule, for training data, pools, label logs and `stance predict`: (line number, value,
-    None), or (line number, None, the error), per non-blank line. Lines end at '\\n' only (U+2028, U+0085 and
-    other separators are valid inside JSON strings), and a UTF-8 byte-order mark before the first line is skipped.
+    None), or (line number, None, the error), per non-blank line. `lines` come from a text stream with universal
+    newlines (\\n, \\r\\n or \\r end a line; none of them can be inside a JSON string), never from str.splitlines(),
+    which also splits at U+2028, U+0085 and other characters valid inside JSON strings. A UTF-8 byte-order mark
+    before the first line is skipped.
     """
     for n, line in enumerate(lines, 1):
         if n == 1:

@@ -264,12 +264,26 @@ def test_one_annotator_cannot_label_one_log_in_two_sessions_at_once(tmp_path):
     assert [line.count('"annotator"') for line in log.read_text().splitlines()] == [1, 1]
 
 
-def test_import_takes_the_same_lock(tmp_path):
+def test_import_takes_the_same_lock_and_one_process_shares_it(tmp_path):
     from stance.workflows.annotate import import_batch
 
+    log = tmp_path / "labels.jsonl"
     batch = write_jsonl(tmp_path / "batch.jsonl", [{"id": "p0", "label": "FAVOR"}])
-    with LabelLog(tmp_path / "labels.jsonl", "ann"):
+    code = ("import sys, time; from stance.data.labels import LabelLog\n"
+            "with LabelLog(sys.argv[1], 'ann'):\n    print('holding', flush=True); time.sleep(30)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    other = subprocess.Popen([sys.executable, "-c", code, str(log)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "holding"
         with pytest.raises(DataError, match="labelling in another session"):
-            import_batch(str(batch), str(tmp_path / "labels.jsonl"), "ann", track=False)
-    assert import_batch(str(batch), str(tmp_path / "labels.jsonl"), "ann", track=False).added == 1
-
+            import_batch(str(batch), str(log), "ann", track=False)
+    finally:
+        other.kill()
+        other.wait()
+    with LabelLog(log, "ann"):  # in one process, logs of one annotator share the lock (several model versions)
+        assert import_batch(str(batch), str(log), "ann", track=False).added == 1
+    held = LabelLog(log, "ann")
+    del held  # dropped without close(): its share goes back, so another process can take the lock
+    done = subprocess.run([sys.executable, "-c", "import sys; from stance.data.labels import LabelLog; "
+                           "LabelLog(sys.argv[1], 'ann').add('p1', 'NONE')", str(log)], env=env)
+    assert done.returncode == 0

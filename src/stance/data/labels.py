@@ -119,9 +119,10 @@ def resolve(answers: list[Answer], source: str) -> pd.DataFrame:
 class LabelLog:
     """Append answers to a label file, one flushed and fsynced line at a time (nothing is ever rewritten).
 
-    One writer per annotator and log: a second session of the same annotator on the same log is refused while
-    the first holds it (two would answer the same items twice, the later answer silently winning); other
-    annotators write beside it. The lock goes with the process, or with `close()` / the end of a `with` block.
+    One writer per annotator and log: a session of the same annotator on the same log in another process is
+    refused while this one holds it (two would answer the same items twice, the later answer silently winning);
+    other annotators write beside it. The lock goes with the process, or with `close()` / the end of a `with`
+    block; logs of one annotator within one process share it.
     """
 
     def __init__(self, path: str | os.PathLike, annotator: str, model_version: str | None = None):
@@ -138,7 +139,13 @@ class LabelLog:
             raise DataError(str(e)) from None
 
     def close(self) -> None:
-        self._lock.release()
+        if self._lock is not None:
+            self._lock, lock = None, self._lock
+            lock.release()
+
+    def __del__(self) -> None:  # a log dropped without close() gives its share of the lock back
+        if getattr(self, "_lock", None) is not None:
+            self.close()
 
     def __enter__(self) -> "LabelLog":
         return self

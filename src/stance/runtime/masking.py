@@ -25,10 +25,11 @@ _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _URI_PASSWORD = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^/:@\s'\"]*:)[^\s'\"<>]*@")
 # ?password=...&sig=...&X-Amz-Signature=... in a URI query (libpq, SQLAlchemy and signed URLs carry them there).
 _QUERY_SECRET = re.compile(r"([?&;]([^=&;\s#]+)=)([^&;\s#'\"]*)")
-# Values that are credentials whatever their key: an Authorization header's scheme and token, a JSON web token,
+# Values that are credentials whatever their key: an Authorization header's scheme and token (16+ characters with a
+# digit, so "basic statistics" stays), a JSON web token,
 # cloud and code-host key formats, a PEM private key.
 _CREDENTIAL_VALUE = re.compile(
-    r"(?i:\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"
+    r"\b(?:Bearer|Basic|bearer|basic)\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}"
     r"|\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"
     r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"
     r"|\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})"

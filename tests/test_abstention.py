@@ -84,5 +84,5 @@ def test_evaluate_reports_coverage_curve_as_table_and_plot(saved, tiny_corpus, t
     run = mlflow.search_runs(experiment_names=["stance-evaluate"], output_format="list")[0]
     logged = mlflow.load_table("eval/coverage_tiny.json", run_ids=[run.info.run_id])
     pd.testing.assert_frame_equal(logged[expected.columns], expected, check_dtype=False)
-    assert (tmp_path / "ev" / "coverage_tiny.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "ev" / run.info.run_id / "coverage_tiny.png").read_bytes()[:4] == b"\x89PNG"
     assert run.data.metrics["tiny_ece_uncalibrated"] >= 0 and "tiny_brier" in run.data.metrics

@@ -27,8 +27,10 @@ def test_evaluate_prints_metrics_and_writes_files(trained, tiny_corpus, tmp_path
     run = mlflow.search_runs(experiment_names=["stance-evaluate"], output_format="list")[0]
     assert run.data.tags["evaluated_model"] == "models:/stance-tfidf/latest"
     assert run.data.metrics["tiny_n"] == 36 and 0 <= run.data.metrics["tiny_macro_f1"] <= 1
-    assert (tmp_path / "ev" / "confusion_tiny.png").stat().st_size > 1000
-    preds = (tmp_path / "ev" / "predictions_tiny.csv").read_text().splitlines()
+    folder = tmp_path / "ev" / run.info.run_id  # each run's files in a folder of its own
+    assert f"files: {folder}" in out
+    assert (folder / "confusion_tiny.png").stat().st_size > 1000
+    preds = (folder / "predictions_tiny.csv").read_text().splitlines()
     assert len(preds) == 37  # header + every row
 
 

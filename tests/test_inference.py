@@ -108,7 +108,7 @@ def test_evaluate_scores_the_path_it_is_given(trained, tmp_path):
     data = write_jsonl(tmp_path / "eval.jsonl", rows)
     assert main(["evaluate", "--model", str(trained.model_dir), "--data", str(data), "--inference", "int8",
                  "--out", str(tmp_path / "ev")]) == 0
-    scored = pd.read_csv(tmp_path / "ev" / "predictions_eval.csv")[["p_favor", "p_against", "p_none"]].to_numpy()
+    scored = pd.read_csv(next((tmp_path / "ev").glob("*/predictions_eval.csv")))[["p_favor", "p_against", "p_none"]].to_numpy()
     int8 = load(trained.model_dir, inference="int8").predict_proba(TEXTS, [TARGET] * len(TEXTS))
     fp32 = load(trained.model_dir, inference="fp32").predict_proba(TEXTS, [TARGET] * len(TEXTS))
     assert np.abs(int8 - fp32).max() > 1e-3  # the two paths differ here, so the check below can tell them apart

@@ -17,12 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError  # noqa: F401  (defined there so the CLI can catch it without importing pydantic)
 from .runtime.files import require_file
+from .runtime.masking import mask_tree
 
 LABELS = ("FAVOR", "AGAINST", "NONE")
+MAX_BATCH = 4096  # statements per step: far beyond any memory here, so a larger value is a typo
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # No NaN or infinity in any number: a comparison with NaN is always false (a `register_if.min: .nan` gate
+    # would let every model through), and an infinite epoch count or weight decay is no setting.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class SourceConfig(_Strict):
@@ -154,6 +158,9 @@ class KindConfig(_Strict):
         """Models this kind is built from (an ensemble's members); resolved by training before any run exists."""
         return []
 
+    def check_training_rows(self, rows_per_target: dict[str, int]) -> None:
+        """ConfigError when a setting cannot work on this many training rows; called before any run exists."""
+
 
 class TfidfConfig(KindConfig):
     kind: Literal["tfidf"] = "tfidf"
@@ -180,6 +187,15 @@ class TfidfConfig(KindConfig):
             raise ValueError(f"n-gram range must satisfy 1 <= low <= high, got {list(v)}")
         return v
 
+    def check_training_rows(self, rows_per_target: dict[str, int]) -> None:
+        """min_df counts statements: above the rows one fit sees, no term is left (scikit-learn's raw error)."""
+        rows = min(rows_per_target.values()) if self.per_target else sum(rows_per_target.values())
+        if self.grid_C:
+            rows = rows * (self.cv_folds - 1) // self.cv_folds  # each cross-validation fold trains on fewer
+        if self.min_df > rows:
+            raise ConfigError(f"model.min_df={self.min_df}: a term must occur in {self.min_df} statements, but a "
+                              f"fit sees only {rows} training rows; lower model.min_df")
+
     @field_validator("grid_C")
     @classmethod
     def _grid(cls, v: list[float] | None) -> list[float] | None:
@@ -205,7 +221,7 @@ class AdaptConfig(_Strict):
     texts: list[TextFileConfig] = Field(default_factory=list)
     epochs: float = Field(1.0, gt=0)
     max_steps: int | None = Field(None, ge=1)
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = Field(32, ge=1, le=MAX_BATCH)
     learning_rate: float = Field(5e-5, gt=0, lt=1)
     mlm_probability: float = Field(0.15, gt=0, lt=1)
     max_length: int = Field(64, ge=8, le=4096)
@@ -225,10 +241,10 @@ class TransformerConfig(KindConfig):
     long_text: Literal["truncate", "sliding_window"] = "truncate"
     window_stride: int = Field(64, ge=1)
     epochs: float = Field(4.0, gt=0)
-    batch_size: int = Field(16, ge=1)
-    eval_batch_size: int = Field(64, ge=1)
+    batch_size: int = Field(16, ge=1, le=MAX_BATCH)
+    eval_batch_size: int = Field(64, ge=1, le=MAX_BATCH)
     learning_rate: float = Field(5e-5, gt=0, lt=1)
-    weight_decay: float = Field(0.01, ge=0)
+    weight_decay: float = Field(0.01, ge=0, le=1)
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
     class_weight: Literal["balanced"] | None = "balanced"
@@ -238,7 +254,7 @@ class TransformerConfig(KindConfig):
     # fp32. On a CPU without them bf16 is emulated: ~60 s a step of 32 here (AMD EPYC, AVX2) against ~1 s in fp32.
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    num_threads: int | None = Field(None, ge=1)
+    num_threads: int | None = Field(None, ge=1, le=1024)
     save_total_limit: int = Field(2, ge=1)
     keep_checkpoints: bool = False  # after a finished run; an interrupted run always keeps its checkpoints
     # Prediction path: fp32, bf16 autocast, dynamic int8 linear layers (CPU), or ONNX Runtime on the exported graph,
@@ -357,7 +373,7 @@ class BehaviourConfig(_Strict):
 
 
 class Config(_Strict):
-    seed: int = 13
+    seed: int = Field(13, ge=0, lt=2**32)  # numpy and torch take 0 .. 2**32-1
     output_dir: str = "outputs"
     data: DataConfig
     model: ModelConfig
@@ -462,7 +478,7 @@ def _format_errors(err: ValidationError, source: str) -> str:
             kind = e["input"].get("kind") if isinstance(e["input"], dict) else e["input"]
             lines.append(f"{shown}: unknown model kind {kind!r}; valid kinds: {', '.join(KINDS)}")
         else:
-            lines.append(f"{shown}: {e['msg']} (got {e.get('input')!r})")
+            lines.append(f"{shown}: {e['msg']} (got {mask_tree(e.get('input'), shown)!r})")
     return f"invalid config {source}:\n  " + "\n  ".join(lines)
 
 

@@ -1,6 +1,7 @@
 """Agreement between two annotators: Cohen's kappa, per-label agreement, confusion table, disagreements."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import pandas as pd
@@ -20,22 +21,39 @@ class Agreement:
     only_one: int              # items labelled by just one of the two
 
     def summary(self) -> str:
-        return (f"{self.n} items labelled by both: Cohen's kappa {self.kappa:.3f}, observed agreement "
+        kappa = f"Cohen's kappa {self.kappa:.3f}" if self.kappa == self.kappa else self.undefined_kappa()
+        return (f"{self.n} items labelled by both: {kappa}, observed agreement "
                 f"{self.observed:.1%}, {len(self.disagreements)} disagreements"
                 + (f"; {self.only_one} items labelled by only one" if self.only_one else ""))
 
 
-def _one_per_id(answers: list[Answer]) -> dict[str, Answer]:
+    def undefined_kappa(self) -> str:
+        t = self.per_label
+        used = t.loc[t["n_a"] + t["n_b"] > 0, "label"].tolist()
+        return f"kappa is undefined: every answer is {used[0]}" if len(used) == 1 else "kappa is undefined"
+
+
+def _one_per_id(answers: list[Answer], side: str) -> dict[str, Answer]:
+    """One answer per id of ONE annotator: two annotators mixed on one side would keep whichever came last."""
+    names = sorted({a.annotator for a in answers})
+    if len(names) > 1:
+        raise ValueError(f"annotator {side}'s answers come from {len(names)} annotators ({', '.join(names)}); "
+                         f"name one per side (--a-name / --b-name)")
     return {a.id: a for a in answers}  # read_answers already keeps each annotator's latest answer
 
 
 def agreement(a: list[Answer], b: list[Answer], labels: list[str]) -> Agreement:
-    A, B = _one_per_id(a), _one_per_id(b)
+    A, B = _one_per_id(a, "A"), _one_per_id(b, "B")
     both = [i for i in A if i in B]
     if not both:
         raise ValueError("the two label files share no ids: nothing to compare")
+    if all(A[i].where == B[i].where for i in both):
+        raise ValueError(f"A and B are the same answers (annotator {A[both[0]].annotator}, {A[both[0]].where}); "
+                         f"compare two annotators (--a-name / --b-name for a shared file)")
     ya, yb = [A[i].label for i in both], [B[i].label for i in both]
-    kappa = float(cohen_kappa_score(ya, yb, labels=labels))
+    with warnings.catch_warnings():  # one label throughout: kappa is 0/0, said in words by summary()
+        warnings.simplefilter("ignore", RuntimeWarning)
+        kappa = float(cohen_kappa_score(ya, yb, labels=labels))
     cm = pd.DataFrame(confusion_matrix(ya, yb, labels=labels), index=[f"A:{x}" for x in labels],
                       columns=[f"B:{x}" for x in labels])
     rows = []

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stance {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001  # anything else (MLflow, torch, ...) is one line too
-        print(f"stance {args.command}: {type(e).__name__}: {_one_line(e)} (run with --debug for the traceback)",
+        print(f"stance {args.command}: {type(e).__name__}: {mask(_one_line(e))} (run with --debug for the traceback)",
               file=sys.stderr)
         return 1
 

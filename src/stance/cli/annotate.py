@@ -116,8 +116,8 @@ def _annotate_label(args: argparse.Namespace) -> int:
     if not items:
         print(f"nothing to label: every statement is already labelled by {args.annotator} in {args.labels}")
         return 0
-    log = LabelLog(args.labels, args.annotator, model_version=version)
-    result = run_session(items, log, show_suggestion=not args.no_suggestion, adjudicate=args.adjudicate)
+    with LabelLog(args.labels, args.annotator, model_version=version) as log:
+        result = run_session(items, log, show_suggestion=not args.no_suggestion, adjudicate=args.adjudicate)
     print(f"{result.answered} answered, {result.skipped} skipped, {result.undone} undone; saved in {args.labels}")
     return 0
 

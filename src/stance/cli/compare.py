@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..workflows.compare import compare_runs
     from ..evaluation.summary import group_tables_markdown
+    from ..runtime.spreadsheet import write_frame
 
     report = compare_runs(args.experiment, args.parent, args.runs, metric=args.metric, n_resamples=args.resamples)
     print(report.markdown)
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         print()
     for name, df in lists.items():  # item lists: too long for a terminal, so a file each
         path = Path(args.out) / "errors" / f"{name}.csv"
-        df.to_csv(path, index=False)
+        write_frame(df, path)
         print(f"{name}: {len(df)} statements ({path})")
     if args.parent:
         report.log_to(args.parent)

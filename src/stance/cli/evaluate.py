@@ -17,7 +17,7 @@ def add(sub) -> None:
     e.add_argument("--label-column", default="label")
     e.add_argument("--target-column", default=None)
     e.add_argument("--target", default=None, help="target for rows without one (default: the model's)")
-    e.add_argument("--out", default="outputs/evaluate", help="folder for plots and predictions")
+    e.add_argument("--out", default="outputs/evaluate", help="folder for plots and predictions (each run's files in a folder named by its run id)")
     e.add_argument("--experiment", default="stance-evaluate", help="MLflow experiment for the evaluation run")
     e.add_argument("--inference", choices=INFERENCE_PATHS, default=None,
                    help="transformer prediction path to score (default: the one chosen and saved at training time)")
@@ -55,5 +55,6 @@ def run(args: argparse.Namespace) -> int:
         t = result.tables
         print(f"comparison run: {result.comparison_run_id}: {len(t['disagreements'])} disagreements, "
               f"{len(t['misclassified'])} items wrong by at least one model (tables under errors/)")
-    print(f"files: {Path(args.out).resolve()}")
+    for name, folder in result.folders.items():
+        print(f"files: {folder.resolve()} ({name})")
     return 0

@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..workflows.explain import explain, render_html, render_terminal, use_color
     from ..prediction.refs import load_model
+    from ..runtime.files import atomic_write
 
     if not args.texts:
         raise SystemExit("stance explain: give one or more statements to explain")
@@ -34,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     color = use_color(sys.stdout, args.color)
     print("\n\n".join(render_terminal(e, color) for e in found))
     if args.html:
-        Path(args.html).write_text(render_html(found, f"stance explain: {args.model}"), encoding="utf-8")
-        print(f"\nwrote {args.html}")
+        replaced = Path(args.html).exists()
+        # As predict's outputs: whole or not at all, never over a device or folder, and said when it replaces.
+        with atomic_write(args.html) as tmp:
+            tmp.write_text(render_html(found, f"stance explain: {args.model}"), encoding="utf-8")
+        print(f"\n{'replaced' if replaced else 'wrote'} {args.html}")
     return 0

@@ -11,8 +11,10 @@ agreement` and adjudicate).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from ..runtime import locks
 from .readers import LINE, DataError, read_records
 
 FIELDS = ("id", "label", "confidence", "annotator", "time", "model_version")
@@ -114,13 +117,41 @@ def resolve(answers: list[Answer], source: str) -> pd.DataFrame:
 
 
 class LabelLog:
-    """Append answers to a label file, one flushed and fsynced line at a time (nothing is ever rewritten)."""
+    """Append answers to a label file, one flushed and fsynced line at a time (nothing is ever rewritten).
+
+    One writer per annotator and log: a session of the same annotator on the same log in another process is
+    refused while this one holds it (two would answer the same items twice, the later answer silently winning);
+    other annotators write beside it. The lock goes with the process, or with `close()` / the end of a `with`
+    block; logs of one annotator within one process share it.
+    """
 
     def __init__(self, path: str | os.PathLike, annotator: str, model_version: str | None = None):
         self.path, self.annotator, self.model_version = Path(path), annotator, model_version
         if self.path.exists() and not self.path.is_file():
             raise DataError(f"{self.path}: exists and is not a file")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", annotator)[:40] + "-" + hashlib.sha1(annotator.encode()).hexdigest()[:8]
+        try:
+            self._lock = locks.take(self.path.parent / f".{self.path.name}.{safe}.lock",
+                                    f"{self.path}: annotator {annotator!r} is labelling in another session right "
+                                    f"now; finish or stop that one first (one session per annotator and log)")
+        except locks.BusyError as e:
+            raise DataError(str(e)) from None
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock, lock = None, self._lock
+            lock.release()
+
+    def __del__(self) -> None:  # a log dropped without close() gives its share of the lock back
+        if getattr(self, "_lock", None) is not None:
+            self.close()
+
+    def __enter__(self) -> "LabelLog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"

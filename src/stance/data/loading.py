@@ -7,6 +7,7 @@ text, label, target and `where` (file:line), plus any extra columns of the file
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,11 +91,17 @@ def _canonical_labels(labels: list[str], label_map: dict[str, str]) -> dict[str,
 
 def to_frame(records: list[dict[str, Any]], src: str, *, text_column: str, label_column: str | None,
              target_column: str | None, default_target: str | None, labels: list[str],
-             label_map: dict[str, str] | None = None, split_column: str | None = None) -> pd.DataFrame:
-    """Validate raw records into the canonical frame; collect every problem before raising."""
+             label_map: dict[str, str] | None = None, split_column: str | None = None,
+             split_required: bool = False, split_by_file: bool = True) -> pd.DataFrame:
+    """Validate raw records into the canonical frame; collect every problem before raising.
+
+    `split_required`: the split column was named in the config, so a file without it is an error.
+    `split_by_file`: the file's own split column decides the splits (not so for split files and eval sets)."""
     if not records:
         raise DataError(f"{src}: no rows")
     columns = set().union(*(r.keys() for r in records)) - {LINE}
+    if split_by_file:
+        _check_split_column(src, columns, split_column, split_required)
     required = [c for c in (text_column, label_column) if c]
     missing = [c for c in required if c not in columns]
     if missing:
@@ -142,6 +149,17 @@ def to_frame(records: list[dict[str, Any]], src: str, *, text_column: str, label
     return df[front + [c for c in df.columns if c not in front]]
 
 
+def _check_split_column(src: str, columns: set, split_column: str | None, required: bool) -> None:
+    """The split column is the file's only say on splits: one that is named must exist, and a column called
+    `split` that is not the split column would otherwise decide the splits (and lose rows) unnoticed."""
+    if required and split_column and split_column not in columns:
+        raise DataError(f"{src}: data.split_column {split_column!r} is not a column of the file (columns: "
+                        f"{sorted(columns)}); name an existing column, or set it to null for a seeded split")
+    if "split" in columns and split_column != "split":
+        raise DataError(f"{src}: the file has a column 'split' but data.split_column is {split_column!r}; set "
+                        f"data.split_column: split to use it, or rename the column (it would decide the splits)")
+
+
 def _dedupe(df: pd.DataFrame, policy: str, notes: list[str]) -> pd.DataFrame:
     """Duplicate texts are an error, or (policy=drop) the later copies go, counted in notes.
 
@@ -168,6 +186,9 @@ def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str], *, wh
     where = where or str(cfg.path or cfg.train)
     split_column = split_column or cfg.split_column
     if "split" in df.columns and df["split"].notna().all():
+        unknown = sorted(set(df["split"]) - set(SPLITS))
+        if unknown:  # never dropped: a row outside train/dev/test would silently vanish
+            raise DataError(f"{where}: split values {unknown} are not train, dev or test")
         parts = {s: df[df["split"] == s].drop(columns="split") for s in SPLITS}
         missing = [s for s in SPLITS if parts[s].empty]
         if missing and require_all:
@@ -188,6 +209,7 @@ def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str], *, wh
     if len(rare):
         raise DataError(f"{where}: label(s) {dict(rare)} have fewer than 3 examples: too few for a "
                         f"stratified train/dev/test split; add examples or a split column")
+    _check_sizes(len(df), cfg, where)
     held = cfg.dev_size + cfg.test_size
     train, rest = train_test_split(df, test_size=held, stratify=df["label"], random_state=seed)
     try:
@@ -197,6 +219,19 @@ def _split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str], *, wh
         notes.append("dev/test split not stratified (a class has too few held-out rows)")
     notes.append(f"{where}: seeded stratified split (seed {seed}): dev {cfg.dev_size:.0%}, test {cfg.test_size:.0%}")
     return {"train": train, "dev": dev, "test": test}
+
+
+def _check_sizes(n: int, cfg: DataConfig, where: str) -> None:
+    """Each drawn split gets at least one row (scikit-learn's rounding), else an error naming the setting."""
+    held = math.ceil((cfg.dev_size + cfg.test_size) * n)
+    n_test = math.ceil(cfg.test_size / (cfg.dev_size + cfg.test_size) * held)
+    sizes = {"data.dev_size": (cfg.dev_size, held - n_test), "data.test_size": (cfg.test_size, n_test),
+             "data.dev_size + data.test_size": (cfg.dev_size + cfg.test_size, n - held)}
+    for key, (value, rows) in sizes.items():
+        if rows < 1:
+            what = "the training split" if key.endswith("+ data.test_size") else key.split("_")[0].split(".")[1]
+            raise DataError(f"{where}: {key}={value:g} of {n} rows leaves {what} with no rows; "
+                            f"choose a share that gives it at least one row")
 
 
 def _group_split(df: pd.DataFrame, cfg: DataConfig, seed: int, notes: list[str], where: str,
@@ -259,7 +294,8 @@ def _carve(df: pd.DataFrame, missing: list[str], cfg: DataConfig, seed: int, not
 def _frame_kwargs(cfg: DataConfig | EvalSetConfig | SourceConfig, labels: list[str]) -> dict[str, Any]:
     return dict(text_column=cfg.text_column, label_column=cfg.label_column, target_column=cfg.target_column,
                 default_target=cfg.default_target, labels=labels,
-                label_map=getattr(cfg, "label_map", {}), split_column=getattr(cfg, "split_column", None))
+                label_map=getattr(cfg, "label_map", {}), split_column=getattr(cfg, "split_column", None),
+                split_required="split_column" in cfg.model_fields_set)
 
 
 def _load_source(src: SourceConfig, cfg: DataConfig, seed: int, notes: list[str]) -> pd.DataFrame | None:
@@ -271,6 +307,8 @@ def _load_source(src: SourceConfig, cfg: DataConfig, seed: int, notes: list[str]
             return None
         raise DataError(f"source {src.name!r}: file not found: {', '.join(absent)}")
     kw = dict(_frame_kwargs(src, cfg.labels), label_map=src.label_map, split_column=src.split_column)
+    if src.labels:  # the label log's fields join the pool's: only a named split column must be there
+        kw["split_required"] = False
     if src.path:
         records = read_records(src.path, src.format, src.encoding)
         where = src.path
@@ -336,13 +374,14 @@ def load_data(cfg: DataConfig, seed: int) -> StanceData:
         frames = []
         for s in SPLITS:
             for path in _paths(getattr(cfg, s)):
-                frames.append(to_frame(read_records(path, cfg.format, cfg.encoding), path, **kw).assign(split=s))
+                frames.append(to_frame(read_records(path, cfg.format, cfg.encoding), path, **kw,
+                                       split_by_file=False).assign(split=s))
         df = pd.concat(frames, ignore_index=True)
         source = ", ".join(p for s in SPLITS for p in _paths(getattr(cfg, s)))
     else:
         assert cfg.hf_dataset
         raw = read_hf_dataset(cfg.hf_dataset)
-        frames = [to_frame(recs, f"{cfg.hf_dataset}[{s}]", **kw).assign(split=_SPLIT_ALIASES.get(s, s))
+        frames = [to_frame(recs, f"{cfg.hf_dataset}[{s}]", **kw, split_by_file=False).assign(split=_SPLIT_ALIASES.get(s, s))
                   for s, recs in raw.items()]
         df = pd.concat(frames, ignore_index=True)
         source = f"hf://{cfg.hf_dataset}"
@@ -381,5 +420,6 @@ def load_eval_set(cfg: EvalSetConfig, labels: list[str]) -> pd.DataFrame | None:
     if cfg.optional and not Path(cfg.path).exists():
         return None  # a folder or device where the file should be is an error even for an optional set
     require_file(cfg.path, f"evaluation set {cfg.name!r}: file", DataError)
-    df = to_frame(read_records(cfg.path, cfg.format, cfg.encoding), cfg.path, **_frame_kwargs(cfg, labels))
+    df = to_frame(read_records(cfg.path, cfg.format, cfg.encoding), cfg.path, **_frame_kwargs(cfg, labels),
+                  split_by_file=False)
     return df.reset_index(drop=True)

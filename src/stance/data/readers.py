@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ import pandas as pd
 
 from ..errors import DataError  # noqa: F401  (defined there so the CLI can catch it without importing pandas)
 from ..runtime.files import format_of, require_file
+from ..runtime.jsonlines import json_lines
+from ..runtime.spreadsheet import unescape_cell
 
 LINE = "_line"  # where a record came from, kept for error messages
 
@@ -67,7 +68,7 @@ def _read_delimited(path: Path, text: str, delimiter: str) -> list[dict[str, Any
                     f"{path} line {line}: {len(row)} fields, the header has {len(header)} "
                     f"(a stray {delimiter!r} or an unclosed quote?)"
                 )
-            rec: dict[str, Any] = dict(zip(header, row))
+            rec: dict[str, Any] = dict(zip(header, map(unescape_cell, row)))
             rec[LINE] = line
             records.append(rec)
     except csv.Error as e:
@@ -84,13 +85,9 @@ def _read_delimited(path: Path, text: str, delimiter: str) -> list[dict[str, Any
 
 def _read_jsonl(path: Path, text: str) -> list[dict[str, Any]]:
     records = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path} line {n}: invalid JSON ({e.msg} at column {e.colno})") from None
+    for n, obj, error in json_lines(io.StringIO(text, newline=None)):
+        if error is not None:
+            raise DataError(f"{path} line {n}: invalid JSON ({error.msg} at column {error.colno})")
         if not isinstance(obj, dict):
             raise DataError(f"{path} line {n}: expected a JSON object, got {type(obj).__name__}")
         obj[LINE] = n

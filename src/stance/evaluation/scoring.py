@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..runtime.spreadsheet import write_frame
 from .calibration_metrics import calibration_metrics
 from .coverage import coverage_table
 from .error_analysis import group_tables, most_confident_errors, per_source_labels
@@ -45,16 +46,16 @@ def evaluate_probabilities(df: pd.DataFrame, raw: np.ndarray, proba: np.ndarray,
     files.append(reliability_png(raw, proba, y, out_dir / f"reliability_{name}.png", f"{model_name} on {name}"))
     (out_dir / f"classification_report_{name}.txt").write_text(report.text_report)
     files.append(out_dir / f"classification_report_{name}.txt")
-    preds.to_csv(out_dir / f"predictions_{name}.csv", index=False)
+    write_frame(preds, out_dir / f"predictions_{name}.csv")
     files.append(out_dir / f"predictions_{name}.csv")
     wrong = preds[preds["label"] != preds["predicted"]].sort_values("confidence", ascending=False)
-    wrong.to_csv(out_dir / f"misclassified_{name}.csv", index=False)
+    write_frame(wrong, out_dir / f"misclassified_{name}.csv")
     files.append(out_dir / f"misclassified_{name}.csv")
     if not report.per_target.empty:
-        report.per_target.to_csv(out_dir / f"per_target_{name}.csv", index=False)
+        write_frame(report.per_target, out_dir / f"per_target_{name}.csv")
         files.append(out_dir / f"per_target_{name}.csv")
     curve = coverage_table(df["label"], proba, labels)
-    curve.to_csv(out_dir / f"coverage_{name}.csv", index=False)
+    write_frame(curve, out_dir / f"coverage_{name}.csv")
     files += [out_dir / f"coverage_{name}.csv",
               coverage_png(curve, out_dir / f"coverage_{name}.png", f"{model_name} on {name}: answer only when sure")]
     tables = {f"misclassified_{name}": wrong.reset_index(drop=True), f"coverage_{name}": curve}
@@ -63,7 +64,7 @@ def evaluate_probabilities(df: pd.DataFrame, raw: np.ndarray, proba: np.ndarray,
     tables[f"most_confident_errors_{name}"] = most_confident_errors(preds)
     for t, g in tables.items():
         if t.startswith(("by_", "per_source_labels_")):
-            g.to_csv(out_dir / f"{t}.csv", index=False)
+            write_frame(g, out_dir / f"{t}.csv")
             files.append(out_dir / f"{t}.csv")
     return Evaluation(name, report, preds, files, tables)
 

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from ..errors import DataError
 from ..runtime.files import atomic_write
+from ..runtime.spreadsheet import escape_row
 from .records import InputRecord, stream_format
 from .scoring import Prediction
 
@@ -102,7 +103,7 @@ class PredictionWriter:
             self._stream.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._rows))
             self._stream.flush()
         elif self.format == "csv":
-            self._csv.writerows(self._rows)
+            self._csv.writerows(escape_row(r) for r in self._rows)  # formulas escaped (runtime.spreadsheet)
         else:
             import pyarrow as pa
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import itertools
-import json
 import sys
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Literal
@@ -17,7 +16,9 @@ from typing import Callable, Iterable, Iterator, Literal
 from ..errors import DataError
 from ..models.base import StanceModel
 from ..runtime.files import format_of, require_file
-from .scoring import Prediction, resolve_targets, score
+from ..runtime.jsonlines import json_lines
+from ..runtime.spreadsheet import unescape_cell
+from .scoring import MAX_MODEL_CHARS, Prediction, resolve_targets, score
 
 PARQUET_BATCH_ROWS = 1000  # rows decoded at a time: Parquet input is never read whole
 STREAM_FORMATS = ("jsonl", "csv", "parquet")  # read and written in chunks
@@ -45,23 +46,29 @@ def _undecodable(text: str) -> str | None:
     return None
 
 
+def _readable(stream: Iterable[str], bad_lines: dict[int, str]) -> Iterator[str]:
+    """The stream's lines, with those that were not UTF-8 noted in `bad_lines` and passed on as '{}'."""
+    for n, line in enumerate(stream, 1):
+        if (bad := _undecodable(line)) is not None:
+            bad_lines[n] = bad
+            line = "{}"
+        yield line
+
+
 def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
     fmt = stream_format(path)
+    bad_lines: dict[int, str] = {}
     if fmt == "jsonl":
         if path != "-":
             require_file(path, "input file", DataError)
         with contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8",
                                                                           errors="surrogateescape") as stream:
-            for n, line in enumerate(stream, 1):
-                if not line.strip():
+            for n, obj, error in json_lines(_readable(stream, bad_lines)):
+                if n in bad_lines:
+                    yield InputRecord(n, None, bad_lines.pop(n))
                     continue
-                if (bad := _undecodable(line)) is not None:
-                    yield InputRecord(n, None, bad)
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as e:
-                    yield InputRecord(n, None, f"invalid JSON ({e.msg})")
+                if error is not None:
+                    yield InputRecord(n, None, f"invalid JSON ({error.msg})")
                     continue
                 if not isinstance(obj, dict) or field not in obj:
                     yield InputRecord(n, None, f"expected a JSON object with a {field!r} field")
@@ -80,7 +87,7 @@ def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
                 elif None in row:
                     yield InputRecord(start, None, f"{len(row[None])} more fields than the header has")
                 else:
-                    yield InputRecord(start, row[field])
+                    yield InputRecord(start, unescape_cell(row[field]))
                 start = reader.line_num + 1
     elif fmt == "parquet":
         yield from _iter_parquet(path, field)
@@ -168,6 +175,9 @@ def score_stream(records: Iterable[InputRecord], model: StanceModel, counts: Str
         for rec, pred in predict_records(records, model, target, chunk_size, min_confidence):
             counts.total += 1
             bar.update(1)
+            if pred.valid and len(pred.text) > MAX_MODEL_CHARS:
+                say(f"{source or 'input'} {location(source, rec, counts.total)}: {len(pred.text):,} characters; the "
+                    f"model read the first {MAX_MODEL_CHARS:,} (the output keeps the whole text)")
             if not pred.valid:
                 counts.invalid += 1
                 say(f"{source or 'input'} {location(source, rec, counts.total)}: {pred.error}")

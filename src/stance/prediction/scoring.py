@@ -53,9 +53,14 @@ def check_text(text: object) -> str | None:
     return None
 
 
+# The most characters of one statement a model reads (about 15,000 words, far beyond any statement): a 50 MB
+# "statement" would otherwise take gigabytes (TF-IDF's n-grams). The prediction keeps the whole text.
+MAX_MODEL_CHARS = 100_000
+
+
 def clean_text(text: str) -> str:
-    """What the model sees: control characters become spaces (the input is otherwise untouched)."""
-    return _CONTROL.sub(" ", text)
+    """What the model sees: control characters become spaces, and at most MAX_MODEL_CHARS characters."""
+    return _CONTROL.sub(" ", text[:MAX_MODEL_CHARS])
 
 
 # ---------------------------------------------------------------- which target

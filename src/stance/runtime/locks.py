@@ -33,3 +33,19 @@ def hold(folder: Path, run_id: str) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+class BusyError(RuntimeError):
+    """Another process holds this lock right now."""
+
+
+def take(lock_file: Path, busy: str) -> FileLock:
+    """An OS lock on `lock_file`, taken at once or BusyError(`busy`) when another process holds it; released by
+    `.release()` or when the process ends (a killed holder never blocks the next one). Within one process the
+    takers of one file share it (counted): the exclusion is between processes."""
+    lock = FileLock(lock_file, timeout=0, is_singleton=True)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BusyError(busy) from None
+    return lock

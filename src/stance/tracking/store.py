@@ -61,8 +61,20 @@ def split_credentials(uri: str) -> Store:
     return Store(clean, unquote(parts.username), unquote(parts.password))
 
 
+def _check_port(uri: str) -> None:
+    """A port that is not a number is most often a password holding '/', '?' or '#': say so without echoing the
+    parser's message, which quotes the part of the password before that character."""
+    try:
+        urllib.parse.urlsplit(uri).port
+    except ValueError:
+        raise TrackingError(f"MLflow tracking store {mask(uri)}: the host's port is not a number; a password with "
+                            f"'/', '?', '#' or '@' must be percent-encoded (%2F, %3F, %23, %40)") from None
+
+
 def check(store: Store) -> None:
     """Raise TrackingError (one line, masked URI) unless the store answers within seconds."""
+    if store.scheme in ("http", "https") or store.scheme in DB_PORTS:
+        _check_port(store.uri)
     if store.scheme in ("http", "https"):
         _check_http(store)
     elif store.scheme in DB_PORTS:
@@ -102,10 +114,7 @@ def _check_http(store: Store) -> None:
 def _check_database(uri: str) -> None:
     """A TCP connect to the database's host:port; a unix-socket URI (no host) is left to the driver."""
     parts = urllib.parse.urlsplit(uri)
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError as e:  # a port that is not a number
-        raise TrackingError(f"MLflow tracking store {mask(uri)}: {e}") from None
+    host, port = parts.hostname, parts.port  # a port that is not a number: refused by check()
     if not host:
         return
     port = port or DB_PORTS[parts.scheme.split("+")[0].lower()]

@@ -102,8 +102,14 @@ def ui_command(uri: str | None = None, host: str = DEFAULT_HOST, port: int = 500
     if store.startswith(("http://", "https://")):
         raise ValueError(f"the tracking URI {store} is already a server: open it in a browser")
     # One worker and no job runner: ~0.5 GB instead of ~3 GB (measured, see ENVIRONMENT notes in the README).
-    return [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store, "--host", host,
-            "--port", str(port), "--workers", "1"]
+    # The store URI (maybe with a password) is not on the command line, where `ps` shows it to every user:
+    # the server reads it from MLFLOW_BACKEND_STORE_URI (ui_environment).
+    return [sys.executable, "-m", "mlflow", "server", "--host", host, "--port", str(port), "--workers", "1"]
+
+
+def ui_environment(uri: str | None = None) -> dict[str, str]:
+    """What `ui_command` needs in its environment: the store URI and no job runner."""
+    return {"MLFLOW_BACKEND_STORE_URI": resolve_uri(uri), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
 
 def base_url(host: str, port: int) -> str:

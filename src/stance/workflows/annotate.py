@@ -22,6 +22,7 @@ from ..data.pool import read_pool
 from ..data.readers import DataError, read_records, LINE
 from ..runtime.console import say
 from ..runtime.files import atomic_write, format_of
+from ..runtime.spreadsheet import write_frame
 
 EXPERIMENT = "stance-annotation"
 
@@ -117,7 +118,7 @@ def _rankable(model, todo: pd.DataFrame, target: str | None, pool: str) -> tuple
 
 def _write_batch(frame: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
-        frame.to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC)
+        write_frame(frame, path, quoting=csv.QUOTE_NONNUMERIC)
     else:
         with open(path, "w", encoding="utf-8") as f:
             for rec in frame.to_dict("records"):
@@ -146,7 +147,7 @@ def _check_batch(records: list[dict], path: Path, pool: str | None, known: set |
     problems, seen, todo, blank, unchanged = [], {}, [], 0, 0
     for r in records:
         where = f"{path} line {r[LINE]}"
-        rid = str(r.get("id") or "").strip()
+        rid = "" if r.get("id") is None else str(r["id"]).strip()  # a JSON id 0 is an id
         raw = r.get("label")
         if not rid:
             problems.append(f"{where}: missing id")
@@ -205,11 +206,11 @@ def import_batch(batch: str, labels_file: str, annotator: str, labels: list[str]
     problems, todo, blank, unchanged = _check_batch(records, path, pool, known, lookup, labels, previous, annotator)
     if problems:
         raise DataError(problems)
-    log = LabelLog(labels_file, annotator, model_version=None)
     # How each statement was chosen (a batch's `selection` column), kept so `stance measure` can tell random samples.
-    chosen = {str(r.get("id") or "").strip(): r["selection"] for r in records if r.get("selection")}
-    for rid, label, conf_i in todo:
-        log.add(rid, label, conf_i, origin=path.name, **({"selection": chosen[rid]} if rid in chosen else {}))
+    chosen = {str(r["id"]).strip(): r["selection"] for r in records if r.get("selection") and r.get("id") is not None}
+    with LabelLog(labels_file, annotator, model_version=None) as log:
+        for rid, label, conf_i in todo:
+            log.add(rid, label, conf_i, origin=path.name, **({"selection": chosen[rid]} if rid in chosen else {}))
     counts = Counter(label for _, label, _ in todo)
     run_id = None
     if track:
@@ -239,9 +240,7 @@ def session_items(pool: str, labels_file: str, annotator: str, *, batch: str | N
         if unknown:
             raise DataError(unknown)
         ids = [str(r["id"]) for r in rows]
-        for r in rows:
-            scores = {lab: float(r[lab]) for lab in LABELS if str(r.get(lab, "")).strip() not in ("", "nan")}
-            suggestions[str(r["id"])] = (r.get("suggestion") or None, scores)
+        suggestions = _batch_suggestions(batch, rows)
     else:
         ids = list(pool_df.index)
     ids = [i for i in dict.fromkeys(ids) if i not in mine]
@@ -255,6 +254,30 @@ def session_items(pool: str, labels_file: str, annotator: str, *, batch: str | N
             suggestions[i] = (p.label, p.scores)  # no suggestion (None, {}) for a statement predict refuses
         version = tracking.model_version(model)
     return [Item(i, pool_df.at[i, "text"], *suggestions.get(i, (None, {}))) for i in ids], version
+
+
+def _score(value: object, where: str, problems: list[str]) -> float | None:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        x = float("nan")
+    if x != x or not 0 <= x <= 1:
+        problems.append(f"{where}: {value!r} is not a score between 0 and 1")
+        return None
+    return x
+
+
+def _batch_suggestions(batch: str, rows: list[dict]) -> dict[str, tuple[str | None, dict[str, float]]]:
+    """The suggestion and scores a batch carries per id; a score that is not a number is named by line and column."""
+    problems: list[str] = []
+    out = {}
+    for r in rows:
+        given = {lab: r[lab] for lab in LABELS if str(r.get(lab, "")).strip() not in ("", "nan")}
+        scores = {lab: _score(v, f"{batch} line {r[LINE]}, column {lab!r}", problems) for lab, v in given.items()}
+        out[str(r["id"])] = (r.get("suggestion") or None, {k: v for k, v in scores.items() if v is not None})
+    if problems:
+        raise DataError(problems)
+    return out
 
 
 def _answers_of(path: str, annotator: str | None, labels: list[str]):
@@ -289,7 +312,7 @@ def agreement_report(a: str, b: str, *, a_name: str | None = None, b_name: str |
                 acc = sum(x.label == final[x.id] for x in scored) / len(scored)
                 parts.append(f"annotator {name} agrees with the adjudicated labels on {acc:.1%} of {len(scored)} items")
     if out:
-        write_new_file(Path(out), lambda p: ag.disagreements.to_csv(p, index=False))
+        write_new_file(Path(out), lambda p: write_frame(ag.disagreements, p))
         parts.append(f"wrote {len(ag.disagreements)} disagreements to {out}")
     return "\n".join(parts)
 

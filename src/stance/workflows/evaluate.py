@@ -9,6 +9,7 @@ import pandas as pd
 from .. import tracking
 from ..config import EvalSetConfig
 from ..data import load_eval_set
+from ..errors import DataError
 from ..evaluation.error_analysis import cross_model_tables
 from ..evaluation.scoring import Evaluation, evaluate_probabilities
 from ..models.calibrated import raw_and_calibrated
@@ -29,6 +30,7 @@ class TrackedEvaluation:
     run_ids: dict[str, str]              # model name -> its evaluation run
     comparison_run_id: str | None        # the parent run holding the cross-model tables (2+ models)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    folders: dict[str, Path] = field(default_factory=dict)  # model name -> its run's own folder of files
 
 
 def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: Path,
@@ -42,7 +44,10 @@ def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: 
     from ..prediction.refs import load_model
 
     refs = [model_refs] if isinstance(model_refs, str) else list(model_refs)
-    loaded, frames, taken = {}, {}, set()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DataError(f"--out {out_dir} is a file; give a folder (each run writes its files in a folder of its "
+                        f"own below it)")
+    loaded, frames, taken, folders = {}, {}, set(), {}
     for ref in refs:  # everything read and validated before any run exists
         model = load_model(ref, inference)
         one = spec
@@ -60,8 +65,10 @@ def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: 
         with tracking.run(experiment, tags=tags, run_name=f"evaluate {name} on {spec.name}",
                           parent_run_id=parent) as active:
             raw, proba = raw_and_calibrated(model, frames[name]["text"].tolist(), frames[name]["target"].tolist())
-            ev = evaluate_probabilities(frames[name], raw, proba, model.labels, spec.name,
-                                        out_dir / name if parent else out_dir, model.kind)
+            # Under the run's id: two evaluations at once never write (and log) each other's files.
+            folders[name] = out_dir / active.info.run_id
+            ev = evaluate_probabilities(frames[name], raw, proba, model.labels, spec.name, folders[name],
+                                        model.kind)
             tracking.log_params({"evaluated_model": ref, "data.path": spec.path, "data.n": len(frames[name]),
                                  "inference": inference or "saved"})
             tracking.log_metrics(ev.report.prefixed(spec.name))
@@ -71,7 +78,7 @@ def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: 
     if len(loaded) == 1:
         name = next(iter(loaded))
         ev, run_id = one_run(name, None)
-        return TrackedEvaluation({name: ev}, {name: run_id}, None)
+        return TrackedEvaluation({name: ev}, {name: run_id}, None, folders=folders)
     evs, ids = {}, {}
     with tracking.run(experiment, tags={"run_type": "evaluation_comparison"},
                       run_name=f"compare {' vs '.join(loaded)} on {spec.name}") as parent:
@@ -82,4 +89,4 @@ def evaluate_tracked(model_refs: str | list[str], spec: EvalSetConfig, out_dir: 
         tracking.log_tables({f"{t}_{spec.name}": df for t, df in tables.items()}, "errors")
         tracking.log_metrics({f"{spec.name}_disagreement_rate": len(tables["disagreements"]) / len(frames[name]),
                               f"{spec.name}_n_wrong_by_any": float(len(tables["misclassified"]))})
-    return TrackedEvaluation(evs, ids, parent.info.run_id, tables)
+    return TrackedEvaluation(evs, ids, parent.info.run_id, tables, folders)

@@ -140,6 +140,7 @@ def _read_inputs(cfg: Config) -> tuple[StanceData, dict[str, pd.DataFrame | None
     """All input read and validated before any MLflow run exists: the data, the extra evaluation sets, and the
     split params to log."""
     data = load_data(cfg.data, cfg.seed)
+    cfg.model.check_training_rows(data.train["target"].value_counts().to_dict())
     eval_sets = {e.name: load_eval_set(e, cfg.data.labels) for e in cfg.eval_sets}
     say(f"data {data.name}: " + ", ".join(f"{s} {len(df)}" for s, df in data.splits.items())
         + f" (digest {data.digest})")

@@ -26,6 +26,7 @@ from ..measurement.plot import shares_png
 from ..measurement.shares import Dev
 from ..runtime.console import say
 from ..runtime.files import atomic_write, format_of, require_file
+from ..runtime.spreadsheet import write_frame
 
 EXPERIMENT = "stance-measurement"
 RANDOM = {"random", "simple random", "stratified"}  # label-log `selection` values a valid interval can rest on
@@ -263,7 +264,8 @@ def write_table(table: pd.DataFrame, path: str) -> None:
     if fmt is None:
         raise DataError(f"{path}: --output must be .csv or .parquet")
     with atomic_write(path, overwrite=False) as tmp:
-        table.to_csv(tmp, index=False) if fmt == "csv" else table.to_parquet(tmp, index=False)
+        # CSV through the one spreadsheet rule: group names come from the user's data (CSV injection).
+        write_frame(table, tmp) if fmt == "csv" else table.to_parquet(tmp, index=False)
 
 
 def save_plot(plot: Path, path: str) -> None:

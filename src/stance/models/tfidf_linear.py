@@ -23,7 +23,8 @@ from .integrity import CorruptModelError
 
 WEIGHTS_FILE = "weights.safetensors"  # idf of each vectorizer, the classifier's weights and intercepts
 NAMES_FILE = "vocabulary.json"  # terms of each block in column order, the target categories, the classes
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # TfidfVectorizer's default token_pattern
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # TfidfVectorizer's default token_pattern
+_TOKEN = re.compile(TOKEN_PATTERN)
 _SPACES = re.compile(r"\s\s+")  # its white-space normalisation before char_wb n-grams
 
 
@@ -118,8 +119,11 @@ class LinearTfidf:
     def save(self, path: Path) -> None:
         from safetensors.numpy import save_file
 
-        save_file({"word_idf": self.word.idf, "char_idf": self.char.idf, "weights": self.weights,
-                   "intercept": self.intercept}, str(path / WEIGHTS_FILE))
+        arrays = {"word_idf": self.word.idf, "char_idf": self.char.idf, "weights": self.weights,
+                  "intercept": self.intercept}
+        # safetensors writes an array's memory as it lies: a strided view (LogisticRegression's intercept_ is a
+        # column of its solver's matrix) would be saved as the wrong numbers.
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(path / WEIGHTS_FILE))
         names = {"word": self.word.terms, "char": self.char.terms, "target": self.target_categories,
                  "classes": self.classes}
         (path / NAMES_FILE).write_text(json.dumps(names, ensure_ascii=False, separators=(",", ":")),
@@ -173,7 +177,8 @@ def _check_shapes(model: LinearTfidf, path: Path) -> None:
         problems.append(f"weights {model.weights.shape} and intercept {model.intercept.shape} do not fit "
                         f"{model.n_features} features and {len(model.classes)} classes")
     if problems:
-        raise CorruptModelError(f"{path / WEIGHTS_FILE} is corrupt: {'; '.join(problems)}")
+        raise CorruptModelError(f"{path / WEIGHTS_FILE} is corrupt: it does not fit {path / NAMES_FILE}: "
+                                f"{'; '.join(problems)}")
 
 
 def from_pipeline(pipe) -> LinearTfidf | None:
@@ -191,4 +196,4 @@ def from_pipeline(pipe) -> LinearTfidf | None:
     categories = [str(c) for c in features.named_transformers_["target"].categories_[0]]
     return LinearTfidf(blocks["word"], blocks["char"], categories, [str(c) for c in clf.classes_],
                        np.ascontiguousarray(np.asarray(clf.coef_, dtype=np.float64).T),
-                       np.asarray(clf.intercept_, dtype=np.float64).reshape(-1))
+                       np.ascontiguousarray(clf.intercept_, dtype=np.float64).reshape(-1))

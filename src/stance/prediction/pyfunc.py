@@ -21,6 +21,7 @@ from ..models.base import StanceModel
 from .scoring import InvalidInputError, predict
 
 ARTIFACT = "stance_model"  # where the saved StanceModel folder sits among the logged model's artifacts
+CODE_DIR = "stance_code"  # the artifact holding a copy of the package, used where none is installed (ENTRY_FILE)
 ENTRY_FILE = Path(__file__).with_name("pyfunc_entry.py")
 
 

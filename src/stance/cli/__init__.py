@@ -11,11 +11,12 @@ import sys
 
 from ..errors import ConfigError, DataError
 from ..runtime.masking import mask
-from . import annotate, compare, demo, evaluate, experiment, explain, fetch_encoder, predict, promote, train, ui
+from . import (annotate, compare, demo, evaluate, experiment, explain, fetch_encoder, predict, promote, serve, train,
+               ui)
 from .options import Subcommands, debug_option
 
 # In the order `stance --help` lists them.
-COMMANDS = (train, evaluate, predict, explain, experiment, compare, demo, promote, ui, annotate, fetch_encoder)
+COMMANDS = (train, evaluate, predict, explain, experiment, compare, demo, promote, serve, ui, annotate, fetch_encoder)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -145,12 +145,13 @@ def measure_all(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> dic
                        median_of([*cli, "predict", "--model", folder, TEXT], env, args.runs)),
             "predict": (f"stance predict --model {model} \"...\" (TF-IDF)",
                         median_of([*cli, "predict", "--model", model, TEXT], env, args.runs))}
+    once = {"tfidf": in_process(model, env)}
     if args.transformer:
         t_env = {**env, **({"MLFLOW_TRACKING_URI": args.transformer_store} if args.transformer_store else {})}
         rows["transformer"] = (f"stance predict --model {args.transformer} \"...\" (transformer)",
                                median_of([*cli, "predict", "--model", args.transformer, TEXT], t_env, args.runs))
+        once["transformer"] = in_process(args.transformer, t_env)
     rows["help"] = ("stance --help", median_of([*cli, "--help"], env, args.runs))
-    once = {"tfidf": in_process(model, env)}
     return {"model": model, "folder": folder, "size": size, "rows": rows, "once": once}
 
 
@@ -168,9 +169,9 @@ def report(args: argparse.Namespace, m: dict, load_before: float) -> dict:
         target = f"<= {TARGETS[TARGET_OF[key]]} s" if key in TARGET_OF else ""
         print(f"| `{label}` | {row['wall_s']:.2f} | {row['wall_s'] / folder_s:.2f} | {row['wall_s'] / sklearn_s:.2f} "
               f"| {row['peak_rss_mb']} | {target} |")
-    row = m["once"]["tfidf"]
-    print(f"in one process (tfidf): import + load {row['import_and_load_s']} s once, first statement "
-          f"{row['first_statement_ms']} ms, then p50 {row['then_p50_ms']} ms per statement")
+    for name, row in m["once"].items():
+        print(f"in one process ({name}): import + load {row['import_and_load_s']} s once, first statement "
+              f"{row['first_statement_ms']} ms, then p50 {row['then_p50_ms']} ms per statement")
     result = {"model": args.model or f"{args.config} trained into a throwaway store ({m['model']})",
               "model_folder": m["folder"], "model_size_mb": m["size"], "src": args.src, "runs": args.runs,
               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",

@@ -152,3 +152,34 @@ def registered_transformer(tmp_path_factory):
         result = train(shrunk_config("transformer.yaml", corpus, epochs=1, batch_size=8, max_length=48,
                                      early_stopping_patience=None, inference="fp32"))
     return uri, dataclasses.replace(result, model_dir=tmp / result.model_dir)
+
+
+def save_skops_era(model, path: Path) -> Path:
+    """A fitted TF-IDF model saved as stance saved them before format 2.0 (issue 29): the scikit-learn pipeline in
+    model.skops, the vectorizers' terms in vocabulary.json, no format version. Such folders must keep loading."""
+    import skops.io as sio
+
+    from stance.models.calibrator import CALIBRATION_FILE
+    from stance.models.integrity import FORMAT_KEY, META_FILE, write_meta
+
+    base = getattr(model, "base", model)
+    path.mkdir(parents=True)
+    if hasattr(model, "calibrator"):
+        model.calibrator.save(path / CALIBRATION_FILE)
+    vecs = base.pipeline.named_steps["features"].named_transformers_
+    vocabularies = {name: vecs[name].vocabulary_ for name in ("word", "char")}
+    try:
+        for name in vocabularies:
+            vecs[name].vocabulary_ = {}
+        sio.dump(base.pipeline, path / "model.skops")
+    finally:
+        for name, vocabulary in vocabularies.items():
+            vecs[name].vocabulary_ = vocabulary
+    terms = {name: sorted(v, key=v.__getitem__) for name, v in vocabularies.items()}
+    (path / "vocabulary.json").write_text(json.dumps(terms), encoding="utf-8")
+    write_meta(path, {"kind": "tfidf", "labels": base.labels, "targets": base.targets, "seed": base.seed,
+                      "config": base.cfg.model_dump(mode="json")})
+    meta = json.loads((path / META_FILE).read_text())
+    del meta[FORMAT_KEY]
+    (path / META_FILE).write_text(json.dumps(meta, indent=2))
+    return path

@@ -1,7 +1,9 @@
-"""Cold start (issue 16): what a one-off command imports, checked in fresh child processes (nothing timed here).
+"""Cold start (issues 16 and 29): what a one-off command imports, checked in fresh child processes (nothing timed
+here).
 
-A TF-IDF prediction must not import torch or transformers (~1.6 s and ~300 MB); `stance --help` must not
-import torch, MLflow or scikit-learn. benchmarks/cold_start.py measures the resulting times.
+A TF-IDF prediction from a saved folder imports no torch, transformers, scikit-learn, skops, scipy or pandas
+(issue 29: `import sklearn` alone is 1.2-2.4 s here); `models:/` references in a local sqlite store are answered
+without MLflow; `stance --help` imports none of them. benchmarks/cold_start.py measures the resulting times.
 """
 import json
 import os
@@ -15,7 +17,8 @@ from conftest import ROOT, TARGET, tiny_rows
 from stance.config import TfidfConfig
 from stance.models import build
 
-HEAVY = ("torch", "transformers", "mlflow", "sklearn")
+HEAVY = ("torch", "transformers", "mlflow", "sklearn", "skops", "scipy", "pandas")
+NOT_FOR_A_SAVED_TFIDF = {"torch", "transformers", "mlflow", "sklearn", "skops", "scipy", "pandas"}
 
 
 def imported_after(code: str, cwd=None) -> dict:
@@ -43,14 +46,14 @@ def test_tfidf_prediction_through_the_library_imports_no_torch(tfidf_dir):
     text = "Deport every criminal alien and build the wall now."
     found = imported_after(f"from stance import predict\nprint(predict({text!r}, model={str(tfidf_dir)!r}).label)")
     assert found["out"] == "FAVOR"
-    assert "torch" not in found["heavy"] and "transformers" not in found["heavy"]
+    assert not NOT_FOR_A_SAVED_TFIDF & set(found["heavy"]), found["heavy"]
 
 
 def test_tfidf_stance_predict_imports_no_torch(tfidf_dir):
     argv = ["predict", "--json", "--model", str(tfidf_dir), "Build the wall now."]
     found = imported_after(f"from stance.cli import main\nassert main({argv!r}) == 0")
     assert json.loads(found["out"])["target"] == TARGET
-    assert "torch" not in found["heavy"] and "transformers" not in found["heavy"]
+    assert not NOT_FOR_A_SAVED_TFIDF & set(found["heavy"]), found["heavy"]
 
 
 def test_registered_tfidf_model_predicts_without_torch(tmp_path, tiny_corpus):
@@ -65,8 +68,8 @@ def test_registered_tfidf_model_predicts_without_torch(tmp_path, tiny_corpus):
                            f"assert main(['predict', '--json', '--model', 'models:/stance-tfidf/latest', "
                            f"'Deport every criminal alien and build the wall now.']) == 0", cwd=tmp_path)
     assert json.loads(found["out"].splitlines()[-1])["label"] == "FAVOR"
-    assert "mlflow" in found["heavy"]  # the registry was asked ...
-    assert "torch" not in found["heavy"] and "transformers" not in found["heavy"]  # ... and torch never loaded
+    # The registry was read from the sqlite file itself: no MLflow, and no scikit-learn or torch for the model.
+    assert not NOT_FOR_A_SAVED_TFIDF & set(found["heavy"]), found["heavy"]
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["predict", "--help"]])

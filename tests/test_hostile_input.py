@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import TARGET, tiny_rows
+from conftest import TARGET, save_skops_era, tiny_rows
 from stance.cli import main
 from stance.config import TfidfConfig
 from stance.models import CorruptModelError, UnsafeModelError, build, load
@@ -37,6 +37,13 @@ def model_dir(fitted, tmp_path):
     path = tmp_path / "model"
     fitted.save(path)
     return path
+
+
+@pytest.fixture
+def skops_dir(fitted, tmp_path):
+    """A folder as stance saved TF-IDF models before format 2.0 (model.skops): such folders still load, so a
+    crafted one must still be refused."""
+    return save_skops_era(fitted, tmp_path / "model")
 
 
 def reseal(path: Path) -> None:
@@ -92,16 +99,16 @@ PAYLOADS = {
 
 
 @pytest.mark.parametrize("attack", list(PAYLOADS))
-def test_crafted_skops_file_is_refused_before_any_code_runs(model_dir, tmp_path, monkeypatch, attack):
+def test_crafted_skops_file_is_refused_before_any_code_runs(skops_dir, tmp_path, monkeypatch, attack):
     mark = tmp_path / "ran"
     # A module whose import leaves a mark: what `__import__` of an attacker's module would do.
     (tmp_path / "stance_evil_probe.py").write_text(f"open({str(mark)!r}, 'w').write('ran')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     build_payload, type_name = PAYLOADS[attack]
-    craft(model_dir, build_payload(mark))
+    craft(skops_dir, build_payload(mark))
     with pytest.raises(UnsafeModelError, match=rf"model\.skops needs types a stance TF-IDF model never contains: "
                                                rf"\[.*'{re.escape(type_name)}'.*\]; refusing to load it"):
-        load(model_dir)
+        load(skops_dir)
     assert not mark.exists()
 
 
@@ -121,8 +128,10 @@ def truncate(file: Path) -> None:
     os.truncate(file, file.stat().st_size // 2)
 
 
-@pytest.mark.parametrize("name", ["model.skops", "calibration.json"])
-def test_a_changed_model_file_fails_its_checksum_naming_the_file(model_dir, name):
+@pytest.mark.parametrize("folder, name", [("model_dir", "weights.safetensors"), ("model_dir", "vocabulary.json"),
+                                          ("model_dir", "calibration.json"), ("skops_dir", "model.skops")])
+def test_a_changed_model_file_fails_its_checksum_naming_the_file(request, folder, name):
+    model_dir = request.getfixturevalue(folder)
     file = model_dir / name
     data = bytearray(file.read_bytes())
     data[len(data) // 2] ^= 1  # one flipped bit: still a readable file, silently different weights
@@ -138,11 +147,14 @@ def test_a_missing_model_file_is_named(model_dir):
         load(model_dir)
 
 
-@pytest.mark.parametrize("name, what", [("model.skops", "not a readable skops file"),
-                                        ("calibration.json", "not a calibration written by stance"),
-                                        (META_FILE, "not valid JSON")])
+@pytest.mark.parametrize("folder, name, what", [("skops_dir", "model.skops", "not a readable skops file"),
+                                                ("model_dir", "weights.safetensors", "not a readable safetensors"),
+                                                ("model_dir", "vocabulary.json", "not the model's term lists"),
+                                                ("model_dir", "calibration.json", "not a calibration written by"),
+                                                ("model_dir", META_FILE, "not valid JSON")])
 @pytest.mark.parametrize("checksums", [True, False], ids=["checksummed", "older-folder-without-checksums"])
-def test_truncated_model_file_is_named_corrupt_on_the_cli(model_dir, capsys, name, what, checksums):
+def test_truncated_model_file_is_named_corrupt_on_the_cli(request, capsys, folder, name, what, checksums):
+    model_dir = request.getfixturevalue(folder)
     if not checksums:
         meta = json.loads((model_dir / META_FILE).read_text())
         del meta[CHECKSUMS]

@@ -54,7 +54,7 @@ def test_saved_model_loads_as_one_model_with_the_same_scores(fitted, tmp_path):
     for t in (TARGET, OTHER):
         assert np.allclose(loaded.predict_proba(texts, [t] * 3), model.predict_proba(texts, [t] * 3))
     # A damaged target classifier is caught by the checksums like any model file.
-    victim = next((tmp_path / "m" / "t0").glob("*.skops"))
+    victim = next((tmp_path / "m" / "t0").glob("*.safetensors"))
     victim.write_bytes(victim.read_bytes()[:-10])
     with pytest.raises(models.CorruptModelError, match="t0"):
         models.load(tmp_path / "m")
@@ -126,8 +126,7 @@ def test_refit_on_dev_trains_the_final_model_on_dev_too_and_keeps_the_calibrator
 
 
 def _words(result) -> set[str]:
-    features = models.load(result.model_dir).base.pipeline.named_steps["features"]
-    return set(features.named_transformers_["word"].vocabulary_)
+    return set(models.load(result.model_dir).base.linear.word.terms)
 
 
 def test_refit_on_dev_refuses_early_stopping_on_dev():

@@ -11,12 +11,13 @@ import sys
 
 from ..errors import ConfigError, DataError
 from ..runtime.masking import mask
-from . import (annotate, compare, demo, evaluate, experiment, explain, fetch_encoder, measure, predict, promote, train,
-               ui)
+from . import (annotate, compare, demo, evaluate, experiment, explain, fetch_encoder, measure, predict, promote, serve,
+               train, ui)
 from .options import Subcommands, debug_option
 
 # In the order `stance --help` lists them.
-COMMANDS = (train, evaluate, predict, explain, experiment, compare, demo, promote, ui, annotate, measure, fetch_encoder)
+COMMANDS = (train, evaluate, predict, explain, experiment, compare, demo, promote, serve, ui, annotate, measure,
+            fetch_encoder)
 
 
 def build_parser() -> argparse.ArgumentParser:

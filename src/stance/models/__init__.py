@@ -105,6 +105,7 @@ def _load(path: Path, inference: str | None) -> StanceModel:
     refuse_pickles(path)
     meta = read_meta(path)
     verify(path, meta)
+    _check_kind_and_config(path / META_FILE, meta)
     check_inference(meta["kind"], inference, str(path))
     # A per-target model wraps classifiers of its kind (like the calibrator, a wrapper rather than a kind).
     model_cls = _per_target_class() if meta.get("per_target") else model_class(meta["kind"])
@@ -116,6 +117,29 @@ def _load(path: Path, inference: str | None) -> StanceModel:
 
         return CalibratedModel(model, _load_calibrator(path / CALIBRATION_FILE))
     return model
+
+
+def _check_kind_and_config(file: Path, meta: dict) -> None:
+    """One line naming the file and the field, instead of a KeyError or pydantic's multi-line report."""
+    from pydantic import ValidationError
+
+    try:
+        kind(meta["kind"])
+    except ValueError as e:
+        raise CorruptModelError(f"{file}: field 'kind': {e}") from None
+    if not isinstance(meta.get("config"), dict):
+        raise CorruptModelError(f"{file}: field 'config' is missing or not an object: the model's settings")
+    if meta["config"].get("kind") != meta["kind"]:
+        raise CorruptModelError(f"{file}: field 'config.kind' is {meta['config'].get('kind')!r} but field 'kind' is "
+                                f"{meta['kind']!r}: the folder was edited or put together from two models")
+    try:
+        model_config(meta["config"])
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = first["loc"][1:] if first["loc"][:1] == (meta["kind"],) else first["loc"]  # pydantic's union tag
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise CorruptModelError(f"{file}: field {'.'.join(map(str, ('config', *loc)))!r}: {first['msg']}{more}") \
+            from None
 
 
 def _load_calibrator(file: Path) -> Calibrator:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .calibrator import CALIBRATION_FILE, Calibrator
 from .base import LogFn, StanceModel
+
+if TYPE_CHECKING:  # annotations only: a loaded model predicts without pandas
+    import pandas as pd
 
 
 class CalibratedModel(StanceModel):

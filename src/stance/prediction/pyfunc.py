@@ -21,6 +21,7 @@ from ..models.base import StanceModel
 from .scoring import InvalidInputError, predict
 
 ARTIFACT = "stance_model"  # where the saved StanceModel folder sits among the logged model's artifacts
+CODE_DIR = "stance_code"  # the artifact holding a copy of the package, used where none is installed (ENTRY_FILE)
 ENTRY_FILE = Path(__file__).with_name("pyfunc_entry.py")
 
 
@@ -49,3 +50,10 @@ class StancePyfunc(mlflow.pyfunc.PythonModel):
         except InvalidInputError as e:
             # An MlflowException keeps our message in the server's 400 answer (others become a generic 400).
             raise MlflowException.invalid_parameter_value(str(e)) from e
+
+
+def scoring_app(model_uri: str):
+    """MLflow's own scoring app (the one `mlflow models serve` runs) for a model URI or folder."""
+    from mlflow.pyfunc import scoring_server
+
+    return scoring_server.init(mlflow.pyfunc.load_model(model_uri))

@@ -9,6 +9,7 @@ from pathlib import Path
 from .. import models
 from ..models.base import StanceModel
 from ..runtime.masking import mask
+from . import sqlite_registry
 
 MLFLOW_MODEL_FILE = "MLmodel"
 CHAMPION = "models:/stance@champion"  # registration.CHAMPION_NAME @ CHAMPION_ALIAS
@@ -34,6 +35,8 @@ def _local_model_dir(path: Path) -> Path:
         if len(inside) > 1:
             raise FileNotFoundError(f"MLflow model {path} holds {len(inside)} stance models: "
                                     f"{', '.join(str(p) for p in sorted(inside))}; give one of them")
+        raise FileNotFoundError(f"MLflow model {path} holds no stance model (no {models.META_FILE} in any of its "
+                                f"folders): its model files are missing, or it was not logged by stance")
     if path.is_file():
         raise FileNotFoundError(f"{path} is a file; a model is a folder (the one holding {models.META_FILE})")
     found = _models_below(path)
@@ -74,6 +77,8 @@ def load_model(model: str, inference: str | None = None) -> StanceModel:
     if "://" not in model and ":/" not in model:
         raise FileNotFoundError(f"model {model!r} is neither an existing path nor an MLflow URI "
                                 f"(models:/NAME/latest, runs:/RUN_ID/model)")
+    if (found := sqlite_registry.lookup(model)) is not None:  # a local sqlite store: no MLflow import
+        return _load(str(_registered_dir(model, *found)), inference, None)
     with models.gc_paused():  # importing MLflow is most of a cold start too
         from .. import tracking
 
@@ -95,10 +100,45 @@ def local_dir(model: str) -> Path:
     if "://" not in model and ":/" not in model:
         raise FileNotFoundError(f"model {model!r} is neither an existing path nor an MLflow URI "
                                 f"(models:/NAME/latest, runs:/RUN_ID/model)")
+    if (found := sqlite_registry.lookup(model)) is not None:
+        return _registered_dir(model, *found)
     from .. import tracking
 
     tracking.configure(None)
-    return _local_model_dir(Path(tracking.download_model(tracking.resolve_model_uri(model))))
+    resolved = tracking.resolve_model_uri(model)
+    return _files_of(resolved, _download(resolved))
+
+
+def _files_of(uri: str, downloaded: Path) -> Path:
+    """The stance model in what MLflow returned for `uri`: no model there means its files are missing."""
+    try:
+        return _local_model_dir(downloaded)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"{uri}: the model files are missing: {e}") from None
+
+
+def _registered_dir(model: str, version: str, folder: str) -> Path:
+    """The stance model folder of a registered version whose files are in a local folder; a folder that is gone
+    or holds no model is said to be missing, not taken for a wrong --model path."""
+    missing = f"{model}: the model files of registered version {version} are missing"
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"{missing}: {folder} does not exist (deleted or moved); restore it, or train and "
+                                f"register the model again") from None
+    try:
+        return _local_model_dir(Path(folder))
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"{missing}: {e}") from None
+
+
+def _download(uri: str) -> Path:
+    """A local copy of an MLflow model; MLflow's bare "No such artifact" for deleted files is said plainly."""
+    from ..tracking import download_model
+
+    try:
+        return Path(download_model(uri))
+    except Exception as e:  # MLflow's errors: MlflowException, OSError from an artifact repository
+        raise FileNotFoundError(f"{uri}: the model files cannot be read from the artifact store ({e}); they are "
+                                f"missing (deleted or moved) or the store is unreachable") from None
 
 
 @functools.lru_cache(maxsize=8)
@@ -107,9 +147,7 @@ def _load(model: str, inference: str | None, store: str | None) -> StanceModel:
     cache key, because models:/NAME/1 in one store is another model than in the next."""
     if store is None:
         return models.load(_local_model_dir(Path(model)), inference)
-    from ..tracking import download_model
-
-    return models.load(_local_model_dir(Path(download_model(model))), inference)
+    return models.load(_files_of(model, _download(model)), inference)
 
 
 load_model.cache_clear = _load.cache_clear  # type: ignore[attr-defined]  # for tests and notebooks

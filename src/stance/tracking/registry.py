@@ -19,7 +19,7 @@ from .store import configure
 if TYPE_CHECKING:
     import pandas as pd
 
-PACKAGE = Path(__file__).resolve().parents[1]  # src/stance: logged beside every model (models from code)
+PACKAGE = Path(__file__).resolve().parents[1]  # src/stance: a copy is logged with every model (models from code)
 
 
 def refusal(rule: RegisterRule | None, metrics: dict[str, float],
@@ -58,9 +58,26 @@ def _pip_requirements(kind: str) -> list[str]:
 
 @main_process_only
 def log_model(model_dir: Path, kind: str, registered_name: str | None, example: pd.DataFrame,
-              example_output: pd.DataFrame, *, entry: Path, artifact: str) -> Any:
+              example_output: pd.DataFrame, *, entry: Path, artifact: str, code_dir: str) -> Any:
     """Log the saved model as a pyfunc (models from code, no pickle) and register it. `entry`: the file MLflow runs
-    to build the pyfunc (stance.prediction.pyfunc.ENTRY_FILE), which finds the model folder under `artifact`."""
+    to build the pyfunc (stance.prediction.pyfunc.ENTRY_FILE), which finds the model folder under `artifact`.
+
+    A copy of the stance package goes with the model as the artifact folder `code_dir`, not as MLflow's code_paths:
+    MLflow puts code_paths first on sys.path, so the first model loaded in a process would shadow the installed
+    stance, and a later model would import from that copy after MLflow deleted it. The entry file uses the copy
+    only where no stance can be imported (prediction/pyfunc_entry.py)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="stance-code-") as tmp:
+        code = Path(tmp) / code_dir
+        shutil.copytree(PACKAGE, code / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        return _log_pyfunc(kind, registered_name, example, example_output, entry,
+                           {artifact: str(model_dir), code_dir: str(code)})
+
+
+def _log_pyfunc(kind: str, registered_name: str | None, example: pd.DataFrame,
+                example_output: pd.DataFrame, entry: Path, artifacts: dict[str, str]) -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types.schema import ColSpec, Schema
 
@@ -72,8 +89,7 @@ def log_model(model_dir: Path, kind: str, registered_name: str | None, example: 
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=str(entry),
-            artifacts={artifact: str(model_dir)},
-            code_paths=[str(PACKAGE)],
+            artifacts=artifacts,
             signature=signature,
             input_example=example,
             pip_requirements=_pip_requirements(kind),

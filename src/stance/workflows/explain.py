@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import Literal, Sequence, TextIO
 
 import numpy as np
-import pandas as pd
 
 from .. import models
 from ..models.base import StanceModel
 from ..models.calibrated import uncalibrated
+from ..models.tfidf_linear import TOKEN_PATTERN
 from ..prediction.scoring import clean_text, resolve_targets, score
 
 Method = Literal["auto", "linear", "occlusion"]
@@ -80,67 +80,55 @@ def _pieces(text: str, spans: list[tuple[int, int]], scores: Sequence[float]) ->
 
 # ------------------------------------------------------------------ linear (TF-IDF)
 
-def _coefficients(clf) -> tuple[np.ndarray, list[str]]:
-    """(classes, features) coefficients of a LogisticRegression, or the mean over the folds of a
-    CalibratedClassifierCV(LinearSVC) (an approximation: each fold's SVM is calibrated separately)."""
-    if hasattr(clf, "coef_"):
-        coef = clf.coef_
-    elif hasattr(clf, "calibrated_classifiers_"):
-        coef = np.mean([c.estimator.coef_ for c in clf.calibrated_classifiers_], axis=0)
-    else:
-        raise ValueError(f"{type(clf).__name__} has no linear coefficients to explain")
-    coef = np.asarray(coef)
-    if coef.shape[0] == 1:  # binary: one row scores the second class
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-    return coef, [str(c) for c in clf.classes_]
+def _coefficients(linear) -> np.ndarray:
+    """(classes, features) coefficients; a two-class model's one row scores the second class."""
+    coef = linear.weights.T
+    return np.vstack([-coef[0] / 2, coef[0] / 2]) if coef.shape[0] == 1 else coef
 
 
 def _linear(model: StanceModel, text: str, target: str, label: str, top: int) -> tuple[list[float], list, float]:
     base = uncalibrated(model)
     if hasattr(base, "for_target"):  # per-target: the classifier that scored this target
         base = base.for_target(target)
-    pipe = getattr(base, "pipeline", None)
-    if pipe is None:
-        raise ValueError(f"the linear method needs a TF-IDF model, not {model.kind}; use method='occlusion'")
-    features = pipe.named_steps["features"]
-    coef, classes = _coefficients(pipe.named_steps["clf"])
+    linear = getattr(base, "linear", None)
+    if linear is None:
+        raise ValueError(f"the linear method needs a TF-IDF model with one linear classifier, not {model.kind}; "
+                         f"use method='occlusion'")
+    coef, classes = _coefficients(linear), linear.classes
     w = coef[classes.index(label)] - coef.mean(axis=0)
-    x = features.transform(pd.DataFrame({"text": [text], "target": [target]})).tocsr()
-    contrib = np.zeros(x.shape[1])
-    contrib[x.indices] = x.data * w[x.indices]
+    cols, values = linear.rows([text], [target])[0]
+    contrib = np.zeros(linear.n_features)
+    contrib[cols] = values * w[cols]
     spans = _segments(text)
     word_scores = np.zeros(len(spans))
-    named = _word_ngrams(features, contrib, text, spans, word_scores)
-    named += _char_ngrams(features, contrib, text, spans, word_scores)
-    other = float(contrib[features.output_indices_["target"]].sum()) + _bias(pipe.named_steps["clf"], classes, label)
+    named = _word_ngrams(linear.word, contrib, text, spans, word_scores)
+    named += _char_ngrams(linear.char, len(linear.word.terms), contrib, text, spans, word_scores)
+    other = float(contrib[len(linear.word.terms) + len(linear.char.terms):].sum()) + _bias(linear, label)
     named.sort(key=lambda f: -abs(f[1]))
     return word_scores.tolist(), named[:top], other
 
 
-def _word_ngrams(features, contrib: np.ndarray, text: str, spans: list[tuple[int, int]],
+def _word_ngrams(block, contrib: np.ndarray, text: str, spans: list[tuple[int, int]],
                  word_scores: np.ndarray) -> list[tuple[str, float]]:
-    """Word n-grams, found with the vectorizer's own token pattern and preprocessing (with positions); each
+    """Word n-grams, found with the vectorizer's own token pattern and lowercasing (with positions); each
     n-gram's contribution is shared by the words it spans (added to word_scores). Returns the n-grams."""
     starts = [a for a, _ in spans]
 
     def owner(pos: int) -> int:  # the word holding character `pos` (tokens never span whitespace)
         return bisect.bisect_right(starts, pos) - 1
 
-    vec = features.named_transformers_["word"]
-    off = features.output_indices_["word"].start
-    prep = vec.build_preprocessor()
-    toks = [(prep(m.group()), owner(m.start())) for m in re.finditer(vec.token_pattern, text)]
-    lo, hi = vec.ngram_range
+    toks = [(m.group().lower(), owner(m.start())) for m in re.finditer(TOKEN_PATTERN, text)]
+    lo, hi = block.ngrams
     grams: dict[str, list[list[int]]] = {}
     for n in range(lo, hi + 1):
         for i in range(len(toks) - n + 1):
             grams.setdefault(" ".join(t for t, _ in toks[i:i + n]), []).append([o for _, o in toks[i:i + n]])
     named = []
     for gram, places in grams.items():
-        j = vec.vocabulary_.get(gram)
-        if j is None or contrib[off + j] == 0:
+        j = block.index.get(gram)
+        if j is None or contrib[j] == 0:
             continue
-        value = contrib[off + j]
+        value = contrib[j]
         named.append((f'word "{gram}"', float(value)))
         share = value / sum(len(p) for p in places)
         for p in places:
@@ -149,17 +137,14 @@ def _word_ngrams(features, contrib: np.ndarray, text: str, spans: list[tuple[int
     return named
 
 
-def _char_ngrams(features, contrib: np.ndarray, text: str, spans: list[tuple[int, int]],
+def _char_ngrams(block, off: int, contrib: np.ndarray, text: str, spans: list[tuple[int, int]],
                  word_scores: np.ndarray) -> list[tuple[str, float]]:
     """Character n-grams (char_wb works within whitespace-separated words): shared by occurrence."""
-    vec = features.named_transformers_["char"]
-    off = features.output_indices_["char"].start
-    analyze = vec.build_analyzer()
-    per_word = [Counter(analyze(text[a:b])) for a, b in spans]
+    per_word = [Counter(block.grams(text[a:b], *block.ngrams)) for a, b in spans]
     totals = sum(per_word, Counter())
     named = []
     for gram, count in totals.items():
-        j = vec.vocabulary_.get(gram)
+        j = block.index.get(gram)
         if j is None or contrib[off + j] == 0:
             continue
         value = contrib[off + j]
@@ -170,11 +155,10 @@ def _char_ngrams(features, contrib: np.ndarray, text: str, spans: list[tuple[int
     return named
 
 
-def _bias(clf, classes: list[str], label: str) -> float:
-    """The label's intercept relative to the mean intercept (0 when the classifier has no per-class intercepts)."""
-    intercept = np.asarray(getattr(clf, "intercept_", np.zeros(len(classes))))
-    if intercept.shape[0] == len(classes):
-        return float(intercept[classes.index(label)] - intercept.mean())
+def _bias(linear, label: str) -> float:
+    """The label's intercept relative to the mean intercept (0 for a two-class model's single intercept)."""
+    if linear.intercept.shape[0] == len(linear.classes):
+        return float(linear.intercept[linear.classes.index(label)] - linear.intercept.mean())
     return 0.0
 
 

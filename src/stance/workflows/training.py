@@ -20,7 +20,7 @@ from ..evaluation.summary import headline_metrics
 from ..models.calibrated import calibrate, raw_and_calibrated, with_calibration_of
 from ..models.integrity import read_meta
 from ..models.per_target import UnseenTargetError
-from ..prediction.pyfunc import ARTIFACT, ENTRY_FILE, score_frame
+from ..prediction.pyfunc import ARTIFACT, CODE_DIR, ENTRY_FILE, score_frame
 from ..prediction.refs import local_dir
 from ..runtime import distributed, interrupt, locks
 from ..runtime.console import say
@@ -297,7 +297,8 @@ def _log_model(cfg: Config, data: StanceData, model: StanceModel, model_dir: Pat
     refused = _registration_refused(cfg, metrics, run_id)
     example = data.test[["text", "target"]].head(3).reset_index(drop=True)
     info = tracking.log_model(model_dir, cfg.model.kind, None if refused else cfg.registered_model_name,
-                              example, score_frame(model, example), entry=ENTRY_FILE, artifact=ARTIFACT)
+                              example, score_frame(model, example), entry=ENTRY_FILE, artifact=ARTIFACT,
+                              code_dir=CODE_DIR)
     registered = None
     if info.registered_model_version is not None:
         registered = f"models:/{cfg.registered_model_name}/{info.registered_model_version}"

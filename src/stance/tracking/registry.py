@@ -190,6 +190,27 @@ def promote(model_uri: str, name: str, alias: str, description: str, tags: dict[
     return f"models:/{name}/{version}"
 
 
+DEMO_ALIAS = "demo"  # models:/stance-<kind>@demo: what `make demo` trained; ad-hoc training never moves it
+
+
+def set_alias(ref: str, alias: str) -> None:
+    """Point `alias` of the registered model at the version `ref` (`models:/NAME/N`)."""
+    name, _, version = ref[len("models:/"):].partition("/")
+    mlflow.MlflowClient().set_registered_model_alias(name, alias, version)
+
+
+@main_process_only
+def describe_version(ref: str, description: str, tags: dict[str, str], alias: str | None = None) -> None:
+    """Give a registered version (`models:/NAME/N`) its description and tags, and point `alias` at it."""
+    name, _, version = ref[len("models:/"):].partition("/")
+    client = mlflow.MlflowClient()
+    client.update_model_version(name, version, description=mask(description))
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, mask(value))
+    if alias:
+        client.set_registered_model_alias(name, alias, version)
+
+
 def version_source(uri: str) -> tuple[str, str | None]:
     """(the logged model a registered version or any model URI points to, the run that logged it)."""
     resolved = resolve_model_uri(uri)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import tracking
 from ..config import load_config
 from ..evaluation.summary import markdown, metrics_table
 from ..prediction import predict
@@ -19,6 +20,8 @@ def run_demo(configs: list[str], examples: str, overrides: list[str] | None = No
             reuse = [trained.get(Path(m).resolve(), m) for m in members]
             cfg.model = cfg.model.model_copy(update={"members": reuse})
         results[cfg.model.kind] = train(cfg)
+        if results[cfg.model.kind].registered:  # the name the README uses: later ad-hoc training leaves it here
+            tracking.set_alias(results[cfg.model.kind].registered, tracking.DEMO_ALIAS)
         trained[Path(path).resolve()] = str(results[cfg.model.kind].model_dir)
     print()
     for kind, r in results.items():  # each config may weigh or cap its sources differently

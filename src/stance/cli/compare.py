@@ -7,13 +7,17 @@ from .options import whole_number
 
 
 def add(sub) -> None:
-    c = sub.add_parser("compare", help="side-by-side table of tracked runs (mean ± std over seeds, bootstrap CI)")
+    c = sub.add_parser("compare", help="side-by-side table of tracked runs: one row per config (mean ± std over its "
+                                       "seeds), the headline metric first, a bootstrap CI for the best two")
     src = c.add_mutually_exclusive_group(required=True)
     src.add_argument("--experiment", help="an MLflow experiment name")
     src.add_argument("--parent", help="a parent run id (from stance experiment); the report is logged to it")
     src.add_argument("--runs", nargs="+", help="run ids")
-    c.add_argument("--metric", default="test_macro_f1", help="ranks groups for the bootstrap (default test_macro_f1)")
-    c.add_argument("--resamples", type=whole_number(1), default=2000)
+    c.add_argument("--metric", default="headline",
+                   help="ranks groups and is tested by the bootstrap (default: headline, the first evaluation set of "
+                        "real statements, e.g. test_realpool_macro_f1; or any logged metric such as realdev_macro_f1)")
+    c.add_argument("--resamples", type=whole_number(1), default=2000,
+                   help="paired bootstrap resamples of the test statements for the 95%% CI (default 2000)")
     c.add_argument("--out", default="outputs/compare", help="folder for comparison.md/.json/.png")
     c.set_defaults(fn=run)
 

@@ -19,12 +19,10 @@ import pandas as pd
 
 from .. import tracking
 from ..evaluation import bootstrap
-from ..evaluation.summary import markdown
+from ..evaluation.summary import eval_prefixes, markdown
 
-TEST_COLUMNS = ["test_f_avg", "test_macro_f1", "test_target_avg_macro_f1", "test_f1_favor", "test_f1_against",
-                "test_f1_none"]
 COST_COLUMNS = ["train_time_s", "model_size_mb"]
-_NOT_EVAL_SETS = {"dev", "test", "epoch_dev"}
+HEADLINE = "headline"  # --metric's default: the runs' first headline metric (the real pool's test macro-F1)
 
 
 @dataclass
@@ -78,9 +76,17 @@ class Comparison:
     def markdown(self) -> str:
         shown = self.formatted()
         text = markdown(shown.values.tolist(), list(shown.columns))
+        text += "\n\n" + self.spread_note()
         if self.bootstraps:
             text += "\n\n" + "\n".join(f"- {b.sentence()}" for b in self.bootstraps)
         return text
+
+    def spread_note(self) -> str:
+        """What ± means here, and which groups have none (one seed: no spread to show)."""
+        single = [m for m, seeds in zip(self.table["model"], self.table["seeds"]) if "," not in str(seeds)]
+        note = f"Headline: {self.metric}. Groups are runs of one config that differ only in their seed; ± is the " \
+               "standard deviation over seeds."
+        return note + (f" One seed, so no ±: {', '.join(single)}." if single else "")
 
     def write(self, out_dir: Path) -> list[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -107,30 +113,68 @@ class Comparison:
         return comparison_png(labels, rows[col].tolist(), stds, f"{col} (mean ± std over seeds)", path)
 
 
-def _eval_sets(runs) -> list[str]:
-    found = {k[: -len("_macro_f1")] for r in runs for k in r.data.metrics if k.endswith("_macro_f1")}
-    return sorted(p for p in found if p not in _NOT_EVAL_SETS and "target_avg" not in p)
+# Params that differ between runs of one config: where it was kept, what fitting found, the data's sizes.
+_NOT_SETTINGS = ("seed", "output_dir", "tracking.", "fit.", "data.n_")
+
+
+def _settings(run) -> dict[str, str]:
+    return {k: v for k, v in run.data.params.items() if not k.startswith(_NOT_SETTINGS)}
+
+
+def _config_key(run) -> str:
+    """The run's resolved config minus the seed: the tag training logs, else a hash of the run's config params."""
+    if tag := run.data.tags.get("stance.config_hash"):
+        return tag
+    import hashlib
+
+    return hashlib.sha256(json.dumps(_settings(run), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _group(runs) -> dict[tuple[str, str], list]:
+    """Runs grouped by (dataset, config minus seed), each group named by its model (tag model_name) and, where
+    several groups share that name, by the settings that tell them apart ("tfidf C=4.0")."""
+    groups: dict[tuple[str, str], list] = {}
+    for r in runs:
+        groups.setdefault((r.data.params.get("data.name", "?"), _config_key(r)), []).append(r)
+
+    def model(members) -> str:  # runs from before the model_name tag: the kind
+        return members[0].data.tags.get("model_name") or members[0].data.tags.get("model_kind", "?")
+
+    named: dict[tuple[str, str], list] = {}
+    for (dataset, key), members in groups.items():
+        rivals = [m[0] for (d, k), m in groups.items() if d == dataset and k != key and model(m) == model(members)]
+        mine = _settings(members[0])
+        differ = sorted(k for k in mine.keys() | {k for r in rivals for k in _settings(r)}
+                        if any(_settings(r).get(k) != mine.get(k) for r in rivals))
+        label = " ".join([model(members), *(f"{k.rsplit('.', 1)[-1]}={mine.get(k, '-')}" for k in differ[:3])])
+        named[(dataset, label if not rivals or differ else f"{label} {key[:6]}")] = members
+    return named
+
+
+def columns(runs) -> list[str]:
+    """Headline first: macro-F1 on each evaluation set, real statements first (the first is the headline), then
+    F_avg on each, the headline set's per-label F1, then costs."""
+    merged: dict[str, float] = {k: 0.0 for r in runs for k in r.data.metrics if not k.startswith("epoch_")}
+    prefixes = eval_prefixes(merged)
+    head = prefixes[0] if prefixes else "test"
+    return [*(f"{p}_macro_f1" for p in prefixes), *(f"{p}_f_avg" for p in prefixes), f"{head}_target_avg_macro_f1",
+            *(f"{head}_f1_{lab}" for lab in ("favor", "against", "none"))]
 
 
 def summarize(runs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(means, standard deviations) per (dataset, model) group, a model being a config's registered name less
-    "stance-" (tag model_name); see Comparison.table and .spread."""
-    extra = [f"{p}_{m}" for p in _eval_sets(runs) for m in ("f_avg", "macro_f1")]
-    groups: dict[tuple[str, str], list] = {}
-    for r in runs:
-        model = r.data.tags.get("model_name") or r.data.tags.get("model_kind", "?")  # runs from before model_name
-        key = (r.data.params.get("data.name", "?"), model)
-        groups.setdefault(key, []).append(r)
+    """(means, standard deviations) per (dataset, config minus seed) group; see Comparison.table and .spread.
+    A group with one seed has no spread (NaN), and is printed without ±."""
     rows, spreads = [], []
     nan = float("nan")
-    for (dataset, kind), members in sorted(groups.items()):
-        row = {"dataset": dataset, "model": kind,
+    for (dataset, model), members in sorted(_group(runs).items()):
+        row = {"dataset": dataset, "model": model, "runs": len(members),
                "seeds": ",".join(sorted({m.data.params.get("seed", "?") for m in members}, key=str))}
         spread = {}
-        for col in [*TEST_COLUMNS, *extra]:
+        for col in columns(runs):
             values = [m.data.metrics[col] for m in members if col in m.data.metrics]
             row[col] = float(np.mean(values)) if values else nan
-            spread[col] = float(np.std(values)) if len(values) > 1 else nan
+            several = len(values) > 1 and len({m.data.params.get("seed") for m in members}) > 1
+            spread[col] = float(np.std(values)) if several else nan
         for col in COST_COLUMNS:
             vals = [m.data.metrics[col] for m in members if col in m.data.metrics]
             row[col] = float(np.mean(vals)) if vals else nan
@@ -155,11 +199,14 @@ def paired_bootstrap(runs_a: list[str], runs_b: list[str], metric: str = "macro_
 
 
 def compare_runs(experiment: str | None = None, parent_run_id: str | None = None, run_ids: list[str] | None = None,
-                 metric: str = "test_macro_f1", n_resamples: int = 2000) -> Comparison:
+                 metric: str = HEADLINE, n_resamples: int = 2000) -> Comparison:
+    """Runs grouped by config minus seed; the two best groups of each dataset on `metric` (default: the headline,
+    the first evaluation set of real statements) get a paired bootstrap on that metric's own statements."""
     runs = tracking.finished_training_runs(experiment, parent_run_id, run_ids)
     if not runs:
         raise ValueError("no finished training runs found to compare")
     table, spread = summarize(runs)
+    metric = columns(runs)[0] if metric == HEADLINE else metric
     if metric not in table.columns:
         raise ValueError(f"metric {metric!r} is not in the runs; available: {[c for c in table.columns if '_' in c]}")
     boots, errors = [], {}
@@ -169,9 +216,9 @@ def compare_runs(experiment: str | None = None, parent_run_id: str | None = None
         if len(ranked) < 2:
             continue
         a, b = ranked.iloc[0], ranked.iloc[1]
-        # The bootstrap resamples the statements of the metric's evaluation set (pooled over targets).
-        eval_set = metric.split("_", 1)[0]
-        short = "f_avg" if metric.endswith("f_avg") else "macro_f1"
+        # The bootstrap resamples the statements of the metric's own evaluation set (pooled over targets).
+        short = "f_avg" if metric.endswith("_f_avg") else "macro_f1"
+        eval_set = metric.removesuffix(f"_{short}").removesuffix("_target_avg")
         diff, low, high, n_items = paired_bootstrap(a["_runs"], b["_runs"], short, n_resamples, eval_set=eval_set)
         boots.append(Bootstrap(str(dataset), a["model"], b["model"], f"{eval_set} {short}", diff, low, high,
                                n_resamples, n_items))

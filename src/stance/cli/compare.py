@@ -19,6 +19,9 @@ def add(sub) -> None:
     c.add_argument("--resamples", type=whole_number(1), default=2000,
                    help="paired bootstrap resamples of the test statements for the 95%% CI (default 2000)")
     c.add_argument("--out", default="outputs/compare", help="folder for comparison.md/.json/.png")
+    c.add_argument("--no-run", action="store_true",
+                   help="do not log the comparison as a run of its own beside the compared runs (by default it is: "
+                        "its page in the MLflow UI names the winner and the difference; stance ui links it first)")
     c.set_defaults(fn=run)
 
 
@@ -44,4 +47,8 @@ def run(args: argparse.Namespace) -> int:
     if args.parent:
         report.log_to(args.parent)
     print("\nwrote " + ", ".join(str(f) for f in files) + (f"; logged to run {args.parent}" if args.parent else ""))
+    if not args.no_run and not args.parent:
+        run_id = report.log_run()
+        print(f"comparison run {run_id} in experiment {report.experiment!r}: {report.headline_sentence()} "
+              f"(stance ui links it first)")
     return 0

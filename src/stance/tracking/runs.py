@@ -227,6 +227,10 @@ def artifact_names(run_id: str, folder: str) -> set[str]:
     return {a.path.rsplit("/", 1)[-1] for a in mlflow.MlflowClient().list_artifacts(run_id, folder)}
 
 
+def experiment_name(experiment_id: str) -> str:
+    return mlflow.MlflowClient().get_experiment(experiment_id).name
+
+
 def finished_training_runs(experiment: str | None = None, parent_run_id: str | None = None,
                            run_ids: list[str] | None = None) -> list[Any]:
     """Finished training runs (mlflow Run objects) of an experiment, of a parent run, or by id."""

@@ -61,6 +61,11 @@ class Comparison:
     error_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     # The metrics' standard deviation over the group's runs (NaN with fewer than two runs), aligned with `table`.
     spread: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The best group against each other one, on `metric` and on `beside` (realdev where the runs have it).
+    differences: list[Bootstrap] = field(default_factory=list)
+    beside: str | None = None
+    runs: dict[str, list[str]] = field(default_factory=dict)  # model -> its run ids
+    experiment: str | None = None  # where the compared runs are: the comparison run is logged beside them
 
     def formatted(self) -> pd.DataFrame:
         """The table as printed and written to comparison.md/.json: "mean ± std" (3 digits), costs to 1 digit."""
@@ -96,6 +101,40 @@ class Comparison:
         js.write_text(json.dumps({"table": self.formatted().to_dict("records"),
                                   "bootstrap": [b.__dict__ for b in self.bootstraps]}, indent=2))
         return [md, js, self._chart(out_dir / "comparison.png")]
+
+    def headline_sentence(self) -> str:
+        """'ensemble is best: +0.015 test_realpool macro-F1 over transformer, 95% CI [-0.022, +0.052], not
+        significant': the comparison run's name, so its page opens on the winner and the difference."""
+        if not self.bootstraps:
+            return f"{self.table['model'].iloc[0]}: one model, nothing to compare"
+        b = self.bootstraps[0]
+        verdict = "significant" if b.low > 0 or b.high < 0 else "not significant"
+        return (f"{b.a} is best: {b.diff:+.3f} {b.metric.replace(' macro_f1', ' macro-F1')} over {b.b}, "
+                f"95% CI [{b.low:+.3f}, {b.high:+.3f}], {verdict}")
+
+    def description(self) -> str:
+        """The comparison run's Description: the winner and the difference, then one row per model."""
+        from .compare_page import description
+
+        return description(self)
+
+    def log_run(self) -> str:
+        """A run of its own in the compared runs' experiment: its name is the headline difference, its Description
+        the side-by-side table; the table (md, json, html) and charts are its artifacts. Returns its id."""
+        from .compare_page import html_table, per_label_chart
+
+        ids = [r for group in self.runs.values() for r in group]
+        with tracking.run(self.experiment or "stance", tags={"run_type": "comparison",
+                                                             "stance.compared_runs": ",".join(ids)},
+                          run_name=self.headline_sentence()) as active:
+            tracking.set_description(self.description())
+            with tempfile.TemporaryDirectory(prefix="stance-compare-") as tmp:
+                files = [*self.write(Path(tmp)), html_table(self, Path(tmp) / "comparison.html")]
+                if (chart := per_label_chart(self, Path(tmp) / "per_label_f1.png")) is not None:
+                    files.append(chart)
+                tracking.log_artifacts_to(active.info.run_id, files, "comparison")
+            tracking.log_tables(self.error_tables, "errors", run_id=active.info.run_id)
+        return active.info.run_id
 
     def log_to(self, run_id: str) -> None:
         with tempfile.TemporaryDirectory(prefix="stance-compare-") as tmp:
@@ -187,6 +226,22 @@ def summarize(runs) -> tuple[pd.DataFrame, pd.DataFrame]:
     return df[keep], spread_df[[c for c in spread_df.columns if c in keep]]
 
 
+def _beside(cols: list[str], metric: str) -> str | None:
+    """The second number every comparison shows beside the headline: the next evaluation set of real statements
+    (realdev in the demo), never the authored corpus."""
+    rest = [c for c in cols[1:] if c.endswith("_macro_f1") and not c.startswith("test_corpus")
+            and "target_avg" not in c]
+    return rest[0] if metric == cols[0] and rest else None
+
+
+def _test(a, b, metric: str, dataset: str, n_resamples: int) -> Bootstrap:
+    """Paired bootstrap of group a minus group b on the statements of `metric`'s own evaluation set."""
+    short = "f_avg" if metric.endswith("_f_avg") else "macro_f1"
+    eval_set = metric.removesuffix(f"_{short}").removesuffix("_target_avg")  # pooled over targets
+    diff, low, high, n_items = paired_bootstrap(a["_runs"], b["_runs"], short, n_resamples, eval_set=eval_set)
+    return Bootstrap(dataset, a["model"], b["model"], f"{eval_set} {short}", diff, low, high, n_resamples, n_items)
+
+
 def _predictions(run_id: str, eval_set: str) -> pd.DataFrame:
     return pd.read_csv(tracking.download_run_file(run_id, f"eval/predictions_{eval_set}.csv"))
 
@@ -209,22 +264,23 @@ def compare_runs(experiment: str | None = None, parent_run_id: str | None = None
     metric = columns(runs)[0] if metric == HEADLINE else metric
     if metric not in table.columns:
         raise ValueError(f"metric {metric!r} is not in the runs; available: {[c for c in table.columns if '_' in c]}")
-    boots, errors = [], {}
+    beside = _beside(columns(runs), metric)
+    boots, differences, errors = [], [], {}
     for dataset, g in table.groupby("dataset"):
-        ranked = g.assign(_m=g[metric].fillna(-1))
-        ranked = ranked.sort_values("_m", ascending=False)
+        ranked = g.assign(_m=g[metric].fillna(-1)).sort_values("_m", ascending=False)
         if len(ranked) < 2:
             continue
-        a, b = ranked.iloc[0], ranked.iloc[1]
-        # The bootstrap resamples the statements of the metric's own evaluation set (pooled over targets).
-        short = "f_avg" if metric.endswith("_f_avg") else "macro_f1"
-        eval_set = metric.removesuffix(f"_{short}").removesuffix("_target_avg")
-        diff, low, high, n_items = paired_bootstrap(a["_runs"], b["_runs"], short, n_resamples, eval_set=eval_set)
-        boots.append(Bootstrap(str(dataset), a["model"], b["model"], f"{eval_set} {short}", diff, low, high,
-                               n_resamples, n_items))
+        a = ranked.iloc[0]
+        for i in range(1, len(ranked)):  # the winner against each other group: the top two first
+            differences.append(_test(a, ranked.iloc[i], metric, str(dataset), n_resamples))
+            if beside is not None and pd.notna(a[beside]) and pd.notna(ranked.iloc[i][beside]):
+                differences.append(_test(a, ranked.iloc[i], beside, str(dataset), n_resamples))
+        boots.append(next(d for d in differences if d.dataset == str(dataset)))
         suffix = "" if table["dataset"].nunique() == 1 else f"_{dataset}"
+        b = ranked.iloc[1]
         errors.update(_error_tables({a["model"]: a["_runs"][0], b["model"]: b["_runs"][0]}, suffix))
-    return Comparison(table.drop(columns="_runs"), boots, metric, errors, spread)
+    return Comparison(table.drop(columns="_runs"), boots, metric, errors, spread, differences, beside,
+                      dict(zip(table["model"], table["_runs"])), tracking.experiment_name(runs[0].info.experiment_id))
 
 
 def _error_tables(run_ids: dict[str, str], suffix: str) -> dict[str, pd.DataFrame]:

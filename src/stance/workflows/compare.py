@@ -114,14 +114,14 @@ class Comparison:
 
     def description(self) -> str:
         """The comparison run's Description: the winner and the difference, then one row per model."""
-        from .compare_page import description
+        from ..evaluation.comparison_page import description
 
         return description(self)
 
     def log_run(self) -> str:
         """A run of its own in the compared runs' experiment: its name is the headline difference, its Description
         the side-by-side table; the table (md, json, html) and charts are its artifacts. Returns its id."""
-        from .compare_page import html_table, per_label_chart
+        from ..evaluation.comparison_page import html_table, per_label_chart
 
         ids = [r for group in self.runs.values() for r in group]
         with tracking.run(self.experiment or "stance", tags={"run_type": "comparison",

@@ -42,3 +42,12 @@ def test_an_override_names_the_run_tags_it_and_describes_its_version_without_mov
     # Ad-hoc training moved `latest`, never the alias users are told to call.
     assert str(client.get_model_version_by_alias("stance-tfidf", "demo").version) == first.registered.rsplit("/", 1)[1]
     assert tracking.resolve_model_uri("models:/stance-tfidf/latest") == second.registered
+
+
+def test_a_misspelt_model_name_is_named_with_the_registered_ones(tiny_corpus, tracking_uri, capsys):
+    from stance.cli import main
+
+    train(shrunk_config("baseline.yaml", tiny_corpus))
+    for ref in ("models:/stance-tfdif/latest", "models:/stance-tfdif@demo"):
+        assert main(["predict", "--model", ref, "Build the wall."]) == 2
+        assert f"stance predict: {ref}: no such model 'stance-tfdif'; registered: stance-tfidf" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import mlflow
 
 from ..config import RegisterRule
+from ..errors import DataError
 from ..runtime.distributed import main_process_only
 from ..runtime.masking import mask
 from .runs import _no_progress_bar, writing_artifacts
@@ -90,14 +91,26 @@ def resolve_model_uri(uri: str) -> str:
     client = mlflow.MlflowClient()
     if "@" in name and not ref:
         name, alias = name.split("@", 1)
-        return f"models:/{name}/{client.get_model_version_by_alias(name, alias).version}"
+        try:
+            return f"models:/{name}/{client.get_model_version_by_alias(name, alias).version}"
+        except mlflow.exceptions.MlflowException:
+            _check_registered(client, name, uri)
+            raise
     if ref == "latest":
         quoted = name.replace("'", "\\'")
         found = client.search_model_versions(f"name='{quoted}'", max_results=1, order_by=["version_number DESC"])
         if not found:
+            _check_registered(client, name, uri)
             raise mlflow.exceptions.MlflowException(f"registered model {name!r} has no versions ({uri})")
         return f"models:/{name}/{found[0].version}"
     return uri
+
+
+def _check_registered(client: Any, name: str, uri: str) -> None:
+    """A misspelt name is named as such, with the names there are (a DataError: exit 2, like a missing file)."""
+    names = sorted(m.name for m in client.search_registered_models())
+    if name not in names:
+        raise DataError(f"{uri}: no such model {name!r}; registered: {', '.join(names) or 'none yet'}")
 
 
 def latest_version_metric(name: str, metric: str) -> tuple[str, float | None] | None:

@@ -51,3 +51,18 @@ def test_a_misspelt_model_name_is_named_with_the_registered_ones(tiny_corpus, tr
     for ref in ("models:/stance-tfdif/latest", "models:/stance-tfdif@demo"):
         assert main(["predict", "--model", ref, "Build the wall."]) == 2
         assert f"stance predict: {ref}: no such model 'stance-tfdif'; registered: stance-tfidf" in capsys.readouterr().err
+
+
+def test_stance_train_is_quiet_and_ends_with_the_experiment_and_the_runs_link(tiny_corpus, tracking_uri, capfd):
+    from conftest import ROOT
+    from stance.cli import main
+
+    sets = [f"data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]", "behaviour=null", "model.C=4"]
+    assert main(["train", str(ROOT / "configs" / "baseline.yaml"), *(x for s in sets for x in ("--set", s))]) == 0
+    out, err = capfd.readouterr()
+    run_id = out.split("run:   ")[1].split()[0]
+    assert f"in experiment 'stance-immigration'" in out
+    assert f"http://127.0.0.1:5000/#/experiments/1/runs/{run_id}?workflowType=machine_learning" in out
+    # MLflow's INFO lines and download bars are hidden; stance's own progress lines stay.
+    assert "INFO mlflow" not in err and "Downloading artifacts" not in err and "[stance] training tfidf" in err
+    assert mlflow.get_run(run_id).info.run_name.endswith(" C=4 seed=13")

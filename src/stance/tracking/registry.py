@@ -118,7 +118,7 @@ def latest_version_metric(name: str, metric: str) -> tuple[str, float | None] | 
     when nothing is registered under `name` yet."""
     try:
         version = resolve_model_uri(f"models:/{name}/latest").rsplit("/", 1)[1]
-    except mlflow.exceptions.MlflowException:
+    except (mlflow.exceptions.MlflowException, DataError):
         return None  # no such registered model, or no versions
     client = mlflow.MlflowClient()
     run_id = client.get_model_version(name, version).run_id

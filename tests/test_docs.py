@@ -171,7 +171,11 @@ PYTHON = [b for b in ALL if b.lang == "python"]
 # The snippets name both registered models; the API is the same for both kinds, so a TF-IDF model trained on
 # the tiny corpus stands in for the transformer here (test_transformer, test_serving and test_spark train
 # and use a real one).
-STAND_INS = {"models:/stance-transformer/latest": "models:/stance-tfidf/latest"}
+STAND_INS = {"models:/stance-transformer/latest": "models:/stance-tfidf/latest",
+             "models:/stance-transformer@demo": "models:/stance-tfidf@demo",
+             "models:/stance-ensemble@demo": "models:/stance-tfidf@demo"}
+# A label a snippet shows (`print(p.label)  # FAVOR`) must be the label the model gives.
+SHOWN = re.compile(r"print\((\w+)\.label\)\s*#\s*(FAVOR|AGAINST|NONE)\b")
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +191,9 @@ def tiny_store(tmp_path_factory):
     load_model.cache_clear()  # models:/ URIs of other tests' stores
     with private_store(tmp):
         result = train(shrunk_config("baseline.yaml", corpus))
+        from stance import tracking
+
+        tracking.set_alias(result.registered, tracking.DEMO_ALIAS)  # what make demo does: the docs call @demo
     return tmp, result
 
 
@@ -217,6 +224,53 @@ def test_python_snippets_run_on_the_tiny_fixtures(block, tiny_store, monkeypatch
                 namespace["spark"].stop()
     if "stance.predict(" in code:
         assert namespace["p"].label in ("FAVOR", "AGAINST", "NONE")
+    for var, label in SHOWN.findall(code):
+        assert namespace[var].label == label, f"{block}: the snippet shows {label}, the model says {namespace[var].label}"
+
+
+def _demo_store() -> str | None:
+    """The store `make demo` leaves in the repository, when it has the demo's aliases."""
+    import mlflow
+
+    db = ROOT / "mlflow.db"
+    if not db.exists():
+        return None
+    uri = f"sqlite:///{db}"
+    try:
+        mlflow.MlflowClient(uri).get_model_version_by_alias("stance-tfidf", "demo")
+    except Exception:  # noqa: BLE001 (no such model or alias: a store from before @demo)
+        return None
+    return uri
+
+
+SHOWN_BLOCKS = [b for b in PYTHON if SHOWN.search(b.text)]
+
+
+@pytest.mark.parametrize("block", SHOWN_BLOCKS, ids=str)
+def test_shown_labels_are_what_the_demo_models_say(block, monkeypatch):
+    """The same snippets against the real demo models, where `make demo` has run here; and the README's
+    failure example, which every demo model gets wrong."""
+    import stance
+
+    uri = _demo_store()
+    if uri is None:
+        pytest.skip("no demo store with @demo aliases here (run `make demo`); the tiny fixture test above still ran")
+    import mlflow
+
+    monkeypatch.chdir(ROOT)  # the store's artifacts are under ./mlruns
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("STANCE_MODEL", "models:/stance-tfidf@demo")  # a call without a model: no champion today
+    stance.load_model.cache_clear()
+    run_id = mlflow.MlflowClient(uri).get_model_version_by_alias("stance-tfidf", "demo").run_id
+    code = block.text.replace("<run_id>", run_id)
+    for var, label in SHOWN.findall(code):
+        namespace: dict = {}
+        exec(compile(code, str(block), "exec"), namespace)
+        assert namespace[var].label == label, f"{block}: shows {label}, the demo model says {namespace[var].label}"
+    wrong = "Sanctuary policies keep our neighbors safe."
+    assert "*\"" + wrong + "\"* is AGAINST" in (ROOT / "README.md").read_text(encoding="utf-8")
+    for kind in ("tfidf", "transformer", "ensemble"):
+        assert stance.predict(wrong, model=f"models:/stance-{kind}@demo").label == "FAVOR"
 
 
 # ---------------------------------------------------------------- links

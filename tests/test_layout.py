@@ -27,7 +27,7 @@ AT_MOST_TOP_LEVEL = 6  # modules directly in src/stance/ besides __init__.py and
 MLFLOW_MODULES = ("tracking/", "prediction/pyfunc.py", "prediction/pyfunc_entry.py")
 F1_FUNCTIONS = ("f1_score", "fbeta_score", "precision_recall_fscore_support", "classification_report")
 # What a user runs (stance/workflows/): a workflow imports another only to run it whole.
-WORKFLOW_USES = {"experiment": {"training", "compare"}, "demo": {"training", "promote"}}
+WORKFLOW_USES = {"experiment": {"training", "compare"}, "demo": {"training", "promote", "compare"}}
 
 
 def _tree(path):

@@ -149,5 +149,39 @@ def test_compare_link_names_both_kinds(registered_transformer, tmp_path_factory)
             page = _text(dom)
             assert "Comparing 2 Runs" in page
             for kind in ("tfidf", "transformer"):
-                assert re.search(rf"{kind} \S+ seed=\d+", page), f"the compare page does not name the {kind} run"
+                assert re.search(rf"{kind}\b[^<>|]*? seed=\d+", page), f"the compare page does not name the {kind} run"
             assert _plotted_metrics(dom) == headline_metrics(runs[0].data.metrics)[:1]
+
+
+def test_the_comparison_run_page_names_the_winner_and_the_difference_above_the_fold(tiny_corpus, tracking_uri,
+                                                                                    tmp_path, capsys):
+    """`stance compare` logs a comparison run; `stance ui` links it first; its page, in a fresh profile and a
+    900-pixel-high window, opens on the winner and the difference (the run's name) before anything else."""
+    from stance.cli import main
+
+    train(shrunk_config("baseline.yaml", tiny_corpus))
+    train(shrunk_config("baseline.yaml", tiny_corpus, C=0.0001, class_weight=None))
+    assert main(["compare", "--experiment", "stance-immigration", "--resamples", "200",
+                 "--out", str(tmp_path / "cmp")]) == 0
+    assert "comparison run " in capsys.readouterr().out
+    comparison = mlflow.search_runs(experiment_names=["stance-immigration"], output_format="list",
+                                    filter_string="tags.run_type = 'comparison'")[0]
+    title = comparison.info.run_name
+    assert re.fullmatch(r"tfidf C=1.0 class_weight=balanced is best: [+-]\d\.\d{3} test macro-F1 over tfidf C=0.0001 "
+                        r"class_weight=None, 95% CI "
+                        r"\[[+-]\d\.\d{3}, [+-]\d\.\d{3}\], (not )?significant", title), title
+    note = comparison.data.tags["mlflow.note.content"]
+    assert note.startswith("### Winner: tfidf C=") and "| winner " in note and "One seed, so no ±" in note
+    logged = {f.path for f in mlflow.MlflowClient().list_artifacts(comparison.info.run_id, "comparison")}
+    assert {"comparison/comparison.html", "comparison/per_label_f1.png", "comparison/comparison.md"} <= logged
+
+    service, base, log = _stance_ui(tracking_uri, tmp_path)
+    with service:
+        printed = log.read_text()
+        first = re.search(r"comparison \((.*)\):\n\s+(\S+)", printed)
+        assert first and first.group(1) == title and printed.index("comparison (") < printed.index("training runs:")
+        page = _text(_render(first.group(2), tmp_path / "ui-comparison-run.png", size="1400,900"))
+        # The run's name is the page's heading: above the tabs, "About this run" and the Description (whose
+        # names keep their underscores: escaped, not read as emphasis).
+        assert page.index(title) < page.index("Overview") < page.index("About this run"), page[:3000]
+        assert "Winner: tfidf C=1.0 class_weight=balanced" in page

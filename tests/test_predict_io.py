@@ -123,3 +123,62 @@ def test_inference_option_on_a_tfidf_model_is_refused(model_dir):
     with pytest.raises(ValueError, match=r"inference='int8' applies to transformer and ensemble models; .* is a tfidf model"):
         load(model_dir, inference="int8")
     assert load(model_dir, inference="auto").kind == "tfidf"
+
+
+# ---------------------------------------------------------------- the input's own columns beside the prediction
+
+
+def test_csv_output_keeps_the_input_columns_so_it_joins_back(model_dir, tmp_path, capsys):
+    src = tmp_path / "statements.csv"
+    n = 7
+    pd.DataFrame({"id": [f"s{i}" for i in range(n)], "speaker": ["a", "b"] * 3 + ["c"], "text": statements(n),
+                  "date": ["2017-08-07"] * n, "label": ["gold"] * n}).to_csv(src, index=False)
+    out = tmp_path / "scored.csv"
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(out),
+                 "--chunk-size", "3"]) == 0
+    frame = pd.read_csv(out)
+    # `label` is the prediction's name: the input's own label column is kept as input_label.
+    assert list(frame.columns) == ["line", "id", "speaker", "date", "input_label", "text", "target", "label",
+                                   *LABELS, "abstained", "error"]
+    assert frame["id"].tolist() == [f"s{i}" for i in range(n)] and frame["speaker"].tolist()[-1] == "c"
+    assert (frame["input_label"] == "gold").all() and frame["label"].tolist() == expected_labels(n)
+
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(out),
+                 "--columns", "speaker,id"]) == 0
+    assert list(pd.read_csv(out).columns)[:3] == ["line", "speaker", "id"]
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(out),
+                 "--no-input-columns"]) == 0
+    assert list(pd.read_csv(out).columns) == ["line", "text", "target", "label", *LABELS, "abstained", "error"]
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(out),
+                 "--columns", "id,speakr"]) == 2
+    assert "statements.csv: --columns names 'speakr', not in the input (columns: ['id', 'speaker', 'text'," \
+        in capsys.readouterr().err
+
+
+def test_parquet_and_jsonl_outputs_keep_the_input_columns_with_their_types(model_dir, tmp_path, capsys):
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": list(range(9)), "text": statements(9), "score": [0.5] * 9}), src,
+                   row_group_size=4)
+    out = tmp_path / "out.parquet"
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(out),
+                 "--chunk-size", "4"]) == 0
+    table = pq.read_table(out)
+    assert table.schema.field("id").type == pa.int64() and table.column("id").to_pylist() == list(range(9))
+    assert table.column_names[:3] == ["line", "id", "score"]
+
+    src = tmp_path / "in.jsonl"
+    rows = [{"id": i, "text": t, "meta": {"source": "x"}} for i, t in enumerate(statements(5))]
+    rows[4]["late"] = "only here"  # a field the first chunk lacks: named on stderr for CSV, kept in JSONL
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(out)]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in got] == list(range(5)) and got[0]["meta"] == {"source": "x"}
+    assert got[4]["late"] == "only here" and got[0]["label"] == "FAVOR"
+    capsys.readouterr()
+    out = tmp_path / "out.csv"
+    assert main(["predict", "--model", str(model_dir), "--input", str(src), "--output", str(out),
+                 "--chunk-size", "2"]) == 0
+    assert "line 5: input field 'late' is not written" in capsys.readouterr().err
+    assert pd.read_csv(out)["id"].tolist() == list(range(5))

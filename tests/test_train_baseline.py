@@ -21,7 +21,7 @@ def result(tiny_corpus, tracking_uri):
 def test_run_records_params_metrics_dataset_and_artifacts(result, tracking_uri):
     run = mlflow.get_run(result.run_id)
     assert run.info.status == "FINISHED"
-    assert run.info.run_name == "tfidf immigration seed=13"
+    assert run.info.run_name == "tfidf baseline path=tiny.jsonl exclude=null eval_sets=[] behaviour=null seed=13"
     assert run.data.params["model.kind"] == "tfidf" and run.data.params["model.C"] == "1.0"
     assert run.data.params["data.n_train"] == "24"
     assert run.data.tags["model_kind"] == "tfidf" and len(run.data.tags["dataset_digest"]) == 16

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError  # noqa: F401  (defined there so the CLI can catch it without importing pydantic)
 from .runtime.files import require_file
@@ -380,10 +380,21 @@ class Config(_Strict):
     eval_sets: list[EvalSetConfig] = Field(default_factory=list)
     behaviour: BehaviourConfig | None = None
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    # Where it came from, not settings: the config file and each --set, so a run says what it is (its name, tags).
+    _path: str | None = PrivateAttr(default=None)
+    _overrides: tuple[str, ...] = PrivateAttr(default=())
 
     @property
     def registered_model_name(self) -> str:
         return self.tracking.registered_model or f"stance-{self.model.kind}"
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        return self._overrides
 
 
 # ---------------------------------------------------------------- loading
@@ -560,9 +571,11 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
         _set_dotted(tree, key, value)
     tree = _expand_env(tree)
     try:
-        return Config.model_validate(tree)
+        cfg = Config.model_validate(tree)
     except ValidationError as e:
         raise ConfigError(_format_errors(e, source)) from None
+    cfg._path, cfg._overrides = (str(path) if path else None), tuple(overrides or ())
+    return cfg
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:

@@ -21,6 +21,12 @@ def add(sub) -> None:
                         "read and scored in chunks")
     r.add_argument("--output", default=None,
                    help="write predictions to FILE (.jsonl, .csv or .parquet, in chunks; default: JSON lines on stdout)")
+    keep = r.add_mutually_exclusive_group()
+    keep.add_argument("--columns", type=_names, default=None, metavar="NAME,NAME",
+                      help="input columns to write beside each prediction (default: all of them, so the output "
+                           "joins back on your own id; a name the output uses too becomes input_NAME)")
+    keep.add_argument("--no-input-columns", dest="columns", action="store_const", const=[],
+                      help="write only the line number, the statement and the prediction")
     r.add_argument("--json", action="store_true",
                    help="JSON lines on a terminal too (they are the default whenever stdout is not a terminal)")
     r.add_argument("--inference", choices=INFERENCE_PATHS, default=None,
@@ -46,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if not records and not args.input:
         raise SystemExit("stance predict: give statements as arguments or --input FILE (- for stdin)")
     check_output(args.output, args.input)
-    stream = itertools.chain(records, iter_input_records(args.input) if args.input else ())
+    stream = itertools.chain(records, iter_input_records(args.input, columns=args.columns) if args.input else ())
     model = load_model(args.model or _default_model(), args.inference)
     if getattr(args, "whole_process", False):
         # What is loaded now (modules, the model) lives until exit: later collections, the one at exit included,
@@ -72,6 +78,13 @@ def run(args: argparse.Namespace) -> int:
               f"{counts.total - counts.invalid} were scored", file=sys.stderr)
         return 2
     return 0
+
+
+def _names(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"{value!r}: give column names separated by commas, e.g. id,speaker")
+    return names
 
 
 def _default_model() -> str:

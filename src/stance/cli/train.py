@@ -10,6 +10,8 @@ from ..runtime.masking import mask
 def add(sub) -> None:
     t = sub.add_parser("train", help="train a model from a YAML config and track it in MLflow")
     t.add_argument("config", help="configs/<name>.yaml")
+    t.add_argument("--verbose", action="store_true",
+                   help="also show MLflow's INFO lines and progress bars (hidden by default; stance's own stay)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set model.C=2.0 (repeatable)")
     t.add_argument("--resume", metavar="RUN_ID", default=None,
@@ -23,6 +25,10 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.summary import metrics_table
     from ..workflows.training import train
 
+    if args.verbose:
+        import os
+
+        os.environ["STANCE_VERBOSE"] = "1"
     cfg = load_config(args.config, args.set)
     try:
         result = train(cfg, resume_run_id=args.resume)
@@ -42,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
         if f"{prefix}_ece" in m:
             print(f"calibration on {prefix} ({cfg.model.calibration}, fitted on dev): ECE {m[f'{prefix}_ece_uncalibrated']:.3f}"
                   f" -> {m[f'{prefix}_ece']:.3f}, Brier {m[f'{prefix}_brier_uncalibrated']:.3f} -> {m[f'{prefix}_brier']:.3f}")
-    print(f"run:   {result.run_id} (experiment {result.experiment_id}) in {mask(result.tracking_uri)}")
+    from ..tracking.views import base_url, run_link
+
+    print(f"run:   {result.run_id} in experiment {cfg.tracking.experiment!r} ({mask(result.tracking_uri)})")
+    print(f"see it: `stance ui` (make ui), then {run_link(base_url('127.0.0.1', 5000), result.experiment_id, result.run_id)}")
     print(f"model: {result.model_ref}"
           + (f" (not registered: {result.not_registered})" if result.not_registered else ""))
     return 0

@@ -94,3 +94,19 @@ def comparison_png(labels: list[str], means: list[float], stds: list[float], xla
     ax.set_xlim(0, 1)
     ax.invert_yaxis()
     return save_figure(fig, path)
+
+
+def per_label_png(models: list[str], labels: list[str], values: list[list[float]], title: str, path: Path) -> Path:
+    """Grouped bars: each label's F1 (x) for each compared model (one colour each)."""
+    fig, ax = new_figure((7, 3.6))
+    width = 0.8 / max(len(models), 1)
+    for i, (model, row) in enumerate(zip(models, values)):
+        xs = [j + (i - (len(models) - 1) / 2) * width for j in range(len(labels))]
+        bars = ax.bar(xs, row, width, label=model)
+        ax.bar_label(bars, fmt="%.3f", fontsize=7)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    return save_figure(fig, path)

@@ -11,7 +11,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from ..errors import DataError
 from ..runtime.files import atomic_write
@@ -43,13 +43,19 @@ class PredictionWriter:
     `with` block ends without an error, so a failed or interrupted run leaves an existing file as it was.
     """
 
-    def __init__(self, path: str | None, labels: list[str], chunk_size: int = 1000):
+    def __init__(self, path: str | None, labels: list[str], chunk_size: int = 1000,
+                 report: Callable[[str], None] | None = None):
         self.path, self.labels, self.chunk_size = path, list(labels), chunk_size
         self.format = stream_format(path)
         if self.format is None:
             raise DataError(f"{path}: --output must be .jsonl, .csv or .parquet")
         self.columns = ["line", "text", "target", "label", *self.labels, "abstained", "error"]
-        self._rows: list[dict] = []
+        # The input's own columns (InputRecord.fields), after `line`: fixed by the first chunk for CSV and Parquet,
+        # which need a header; a name the prediction uses too is written as input_<name>.
+        self.input_columns: list[str] | None = None
+        self.report = report or (lambda msg: print(f"stance predict: {msg}", file=sys.stderr))
+        self._unwritten: set[str] = set()
+        self._rows: list[tuple[InputRecord, Prediction]] = []
         self._stream = self._csv = self._parquet = None
         self._file: contextlib.ExitStack | None = None  # the atomic write of a file (runtime.files.atomic_write)
 
@@ -67,48 +73,88 @@ class PredictionWriter:
         return self
 
     def _open(self, tmp: Path) -> None:
-        if self.format == "jsonl":
-            self._stream = open(tmp, "w", encoding="utf-8")
-        elif self.format == "csv":
-            self._stream = open(tmp, "w", encoding="utf-8", newline="")
-            self._csv = csv.DictWriter(self._stream, self.columns)
+        # CSV's header and Parquet's schema wait for the first chunk, which names the input's columns.
+        self._tmp = tmp
+        if self.format in ("jsonl", "csv"):
+            self._stream = open(tmp, "w", encoding="utf-8", newline="" if self.format == "csv" else None)
+
+    def _start(self) -> None:
+        """Fix the output's columns from the first chunk's input fields (or none) and write the header."""
+        seen = dict.fromkeys(k for rec, _ in self._rows for k in (rec.fields or {}))
+        self.input_columns = list(seen)
+        if self.format == "csv":
+            self._csv = csv.DictWriter(self._stream, self._all_columns())
             self._csv.writeheader()
-        else:
+        elif self.format == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            schema = pa.schema([("line", pa.int64()), ("text", pa.string()), ("target", pa.string()),
+            found = pa.Table.from_pylist([self._input_part(rec) for rec, _ in self._rows]).schema \
+                if self.input_columns else pa.schema([])
+            given = [pa.field(f.name, pa.string() if pa.types.is_null(f.type) else f.type) for f in found]
+            schema = pa.schema([("line", pa.int64()), *given, ("text", pa.string()), ("target", pa.string()),
                                 ("label", pa.string()), *[(lab, pa.float64()) for lab in self.labels],
                                 ("abstained", pa.bool_()), ("error", pa.string())])
-            self._parquet = pq.ParquetWriter(str(tmp), schema)
+            self._parquet = pq.ParquetWriter(str(self._tmp), schema)
+
+    def _all_columns(self) -> list[str]:
+        return ["line", *(self._renamed(c) for c in self.input_columns or []), *self.columns[1:]]
+
+    def _renamed(self, name: str) -> str:
+        taken = {*self.columns, "scores"}
+        return f"input_{name}" if name in taken else name
+
+    def _input_part(self, rec: InputRecord) -> dict:
+        """The record's input fields under their output names; a field the first chunk did not have is named once
+        on stderr (CSV and Parquet fix their columns then) instead of being dropped unsaid."""
+        fields = rec.fields or {}
+        if self.format != "jsonl":
+            for name in fields.keys() - set(self.input_columns) - self._unwritten:
+                self._unwritten.add(name)
+                self.report(f"line {rec.line}: input field {name!r} is not written: the output's columns come "
+                            f"from the first {self.chunk_size} lines (name them with --columns)")
+            return {self._renamed(c): fields.get(c) for c in self.input_columns}
+        return {self._renamed(k): v for k, v in fields.items()}
 
     def write(self, rec: InputRecord, pred: Prediction) -> None:
-        self._rows.append(self._row(rec, pred))
+        self._rows.append((rec, pred))
         if len(self._rows) >= self.chunk_size:
             self.flush()
 
     def _row(self, rec: InputRecord, pred: Prediction) -> dict:
         if self.format == "jsonl":
             # The JSON line format of earlier versions: a `line` field only for file input.
-            return {"line": rec.line or None, **pred.to_dict()} if rec.line or pred.error else pred.to_dict()
-        row = {"line": rec.line or None, "text": pred.text, "target": pred.target, "label": pred.label,
-               "abstained": pred.abstained if pred.valid else None, "error": pred.error}
+            if not (rec.line or pred.error):
+                return pred.to_dict()
+            return {"line": rec.line or None, **self._input_part(rec), **pred.to_dict()}
+        row = {"line": rec.line or None, **self._input_part(rec), "text": pred.text, "target": pred.target,
+               "label": pred.label, "abstained": pred.abstained if pred.valid else None, "error": pred.error}
         row.update({lab: pred.scores.get(lab) for lab in self.labels})
         return row
 
     def flush(self) -> None:
+        if self.input_columns is None and self.format != "jsonl":
+            self._start()
         if not self._rows:
             return
+        rows, self._rows = [self._row(rec, pred) for rec, pred in self._rows], []
         if self.format == "jsonl":
-            self._stream.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._rows))
+            self._stream.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
             self._stream.flush()
         elif self.format == "csv":
-            self._csv.writerows(escape_row(r) for r in self._rows)  # formulas escaped (runtime.spreadsheet)
+            self._csv.writerows(escape_row(r) for r in rows)  # formulas escaped (runtime.spreadsheet)
         else:
-            import pyarrow as pa
+            self._write_parquet(rows)
 
-            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=self._parquet.schema))
-        self._rows = []
+    def _write_parquet(self, rows: list[dict]) -> None:
+        import pyarrow as pa
+
+        try:
+            table = pa.Table.from_pylist(rows, schema=self._parquet.schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise DataError(f"lines {rows[0]['line']}-{rows[-1]['line']}: an input column's values do not match "
+                            f"the type the first chunk gave it ({e}); name the columns with --columns") from None
+        self._parquet.write_table(table)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:

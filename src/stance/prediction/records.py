@@ -36,6 +36,24 @@ class InputRecord:
     line: int          # 1-based line where the record starts (Parquet: 1-based row); 0 = a command-line argument
     text: object       # the raw value: validated by predict, not here
     error: str | None = None  # the line itself could not be read
+    fields: dict | None = None  # the input's other columns, kept beside the prediction (--columns)
+
+
+def _check_columns(path: str, columns: list[str] | None, names: list[str], field: str) -> list[str]:
+    """The input columns to keep, in order: all but the text field, or the named ones, each of which must exist."""
+    if columns is None:
+        return [n for n in names if n != field]
+    if missing := [c for c in columns if c not in names]:
+        raise DataError(f"{path}: --columns names {', '.join(map(repr, missing))}, not in the input "
+                        f"(columns: {names})")
+    return list(columns)
+
+
+def _pick(obj: dict, keep: list[str] | None, field: str) -> dict:
+    """JSON lines have no header: all of a line's fields but the text, or the named ones (absent ones as null)."""
+    if keep is None:
+        return {k: v for k, v in obj.items() if k != field}
+    return {k: obj.get(k) for k in keep}
 
 
 def _undecodable(text: str) -> str | None:
@@ -55,44 +73,54 @@ def _readable(stream: Iterable[str], bad_lines: dict[int, str]) -> Iterator[str]
         yield line
 
 
-def iter_input_records(path: str, field: str = "text") -> Iterator[InputRecord]:
+def iter_input_records(path: str, field: str = "text", columns: list[str] | None = None) -> Iterator[InputRecord]:
+    """The statements of a file (or stdin) in order, each with the input columns `columns` picks (None: all)."""
     fmt = stream_format(path)
-    bad_lines: dict[int, str] = {}
     if fmt == "jsonl":
-        if path != "-":
-            require_file(path, "input file", DataError)
-        with contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8",
-                                                                          errors="surrogateescape") as stream:
-            for n, obj, error in json_lines(_readable(stream, bad_lines)):
-                if n in bad_lines:
-                    yield InputRecord(n, None, bad_lines.pop(n))
-                    continue
-                if error is not None:
-                    yield InputRecord(n, None, f"invalid JSON ({error.msg})")
-                    continue
-                if not isinstance(obj, dict) or field not in obj:
-                    yield InputRecord(n, None, f"expected a JSON object with a {field!r} field")
-                    continue
-                yield InputRecord(n, obj[field])
+        yield from _iter_jsonl(path, field, columns)
     elif fmt == "csv":
-        require_file(path, "input file", DataError)
-        with open(path, encoding="utf-8-sig", newline="", errors="surrogateescape") as f:
-            reader = csv.DictReader(f)
-            if field not in (reader.fieldnames or []):
-                raise DataError(f"{path} line 1: no {field!r} column (columns: {reader.fieldnames})")
-            start = reader.line_num + 1
-            for row in reader:
-                if (bad := _undecodable(row.get(field) or "")) is not None:
-                    yield InputRecord(start, None, bad)
-                elif None in row:
-                    yield InputRecord(start, None, f"{len(row[None])} more fields than the header has")
-                else:
-                    yield InputRecord(start, unescape_cell(row[field]))
-                start = reader.line_num + 1
+        yield from _iter_csv(path, field, columns)
     elif fmt == "parquet":
-        yield from _iter_parquet(path, field)
+        yield from _iter_parquet(path, field, columns)
     else:
         raise DataError(f"{path}: --input must be .jsonl, .csv, .parquet or - (stdin)")
+
+
+def _iter_jsonl(path: str, field: str, columns: list[str] | None) -> Iterator[InputRecord]:
+    if path != "-":
+        require_file(path, "input file", DataError)
+    bad_lines: dict[int, str] = {}
+    with contextlib.nullcontext(sys.stdin) if path == "-" else open(path, encoding="utf-8",
+                                                                      errors="surrogateescape") as stream:
+        for n, obj, error in json_lines(_readable(stream, bad_lines)):  # the one JSON-lines rule (runtime)
+            if n in bad_lines:
+                yield InputRecord(n, None, bad_lines.pop(n))
+            elif error is not None:
+                yield InputRecord(n, None, f"invalid JSON ({error.msg})")
+            elif not isinstance(obj, dict) or field not in obj:
+                yield InputRecord(n, None, f"expected a JSON object with a {field!r} field")
+            else:
+                yield InputRecord(n, obj[field], fields=_pick(obj, columns, field))
+
+
+def _iter_csv(path: str, field: str, columns: list[str] | None) -> Iterator[InputRecord]:
+    require_file(path, "input file", DataError)
+    with open(path, encoding="utf-8-sig", newline="", errors="surrogateescape") as f:
+        reader = csv.DictReader(f)
+        if field not in (reader.fieldnames or []):
+            raise DataError(f"{path} line 1: no {field!r} column (columns: {reader.fieldnames})")
+        keep = _check_columns(path, columns, list(reader.fieldnames), field)
+        start = reader.line_num + 1
+        for row in reader:
+            if (bad := _undecodable(row.get(field) or "")) is not None:
+                yield InputRecord(start, None, bad)
+            elif None in row:
+                yield InputRecord(start, None, f"{len(row[None])} more fields than the header has")
+            else:
+                # stance's own CSVs escape formulas (runtime.spreadsheet): read back what was written
+                yield InputRecord(start, unescape_cell(row[field]),
+                                  fields={k: unescape_cell(row[k]) for k in keep})
+            start = reader.line_num + 1
 
 
 def _open_parquet(path: str):
@@ -106,16 +134,18 @@ def _open_parquet(path: str):
         raise DataError(f"{path}: not a readable Parquet file ({e})") from None
 
 
-def _iter_parquet(path: str, field: str) -> Iterator[InputRecord]:
+def _iter_parquet(path: str, field: str, columns: list[str] | None) -> Iterator[InputRecord]:
     pf = _open_parquet(path)
     names = pf.schema_arrow.names
     if field not in names:
         raise DataError(f"{path}: no {field!r} column (columns: {names})")
+    keep = _check_columns(path, columns, names, field)
     row = 0
-    for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=[field]):
-        for value in batch.column(0).to_pylist():  # non-strings and nulls are named by predict's checks
+    for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=[field, *keep]):
+        kept = {k: batch.column(k).to_pylist() for k in keep}
+        for i, value in enumerate(batch.column(field).to_pylist()):  # non-strings, nulls: named by predict's checks
             row += 1
-            yield InputRecord(row, value)
+            yield InputRecord(row, value, fields={k: v[i] for k, v in kept.items()})
 
 
 def input_size(path: str | None) -> int | None:

@@ -6,6 +6,8 @@ read it before any chart.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 
 from ..evaluation.summary import headline_metrics, markdown
@@ -14,6 +16,32 @@ from ..runtime.masking import mask
 
 _NOTE_TAG = "mlflow.note.content"  # the run's Description in the UI
 _NOTE_MAX = 8000  # MLflow's limit on a run tag's value
+
+
+# Overrides that say where a run is kept, not what it is: in its tag and Description, not in its name.
+_NOT_NAMED = ("tracking.", "output_dir")
+
+
+def masked_overrides(overrides: tuple[str, ...]) -> tuple[str, ...]:
+    """Each --set as it may be shown: a secret key's value masked (tracking.tags.api_token=***)."""
+    return tuple(f"{k.strip()}={mask(v.strip(), k.strip())}" for k, _, v in (o.partition("=") for o in overrides))
+
+
+def run_name(kind: str, config_path: str | None, data_name: str, seed: int, overrides: tuple[str, ...]) -> str:
+    """'tfidf baseline C=4 seed=13': the kind, the config file's name, each --set shortened (last key part,
+    a path's file name, at most 20 characters), and the seed; the full overrides are in the run's tag."""
+    stem = Path(config_path).stem if config_path else data_name
+    parts = [stem] if kind in stem else [kind, stem]
+    for item in overrides:
+        key, _, value = (x.strip() for x in item.partition("="))
+        if key.startswith(_NOT_NAMED) or key == "seed":
+            continue
+        keys = key.split(".")
+        named = [k for k in keys if not k.isdigit()]  # eval_sets.0.path -> eval_sets.path: which list it is
+        short = ".".join(named[-2:]) if len(named) < len(keys) else keys[-1]
+        value = value.rstrip("/").rsplit("/", 1)[-1]
+        parts.append(f"{short}={value if len(value) <= 20 else value[:19] + '…'}")
+    return " ".join([*parts, f"seed={seed}"])
 
 
 def _row(prefix: str, metrics: dict[str, float], eval_only: set[str]) -> list[str]:
@@ -27,7 +55,8 @@ def _row(prefix: str, metrics: dict[str, float], eval_only: set[str]) -> list[st
 
 def describe_run(kind: str, data_name: str, seed: int, metrics: dict[str, float], *, source: str,
                  split_sizes: dict[str, int], notes: list[str] | tuple[str, ...] = (),
-                 eval_sets: dict[str, str] | None = None) -> str:
+                 eval_sets: dict[str, str] | None = None, config: str | None = None,
+                 overrides: tuple[str, ...] = ()) -> str:
     """Markdown: a title line, the headline table (real statements first), then where the data came from.
 
     `eval_sets` maps each extra evaluation set (never trained on) to its file; `notes` are what loading the
@@ -37,12 +66,24 @@ def describe_run(kind: str, data_name: str, seed: int, metrics: dict[str, float]
     table = markdown([_row(p, metrics, set(eval_sets)) for p in prefixes],
                      ["evaluation set", "statements", "macro-F1", "F_avg", "accuracy"])
     splits = " · ".join(f"{s} {n:,}" for s, n in split_sizes.items())
-    lines = [f"**{kind}** on **{data_name}**, seed {seed}", "", table, "", "**Data**", "",
-             f"- trained on: `{source}` ({splits} statements)"]
+    lines = [f"**{kind}** on **{data_name}**, seed {seed}", "", table, ""]
+    if config:
+        lines += [f"**Config** `{config}`" + (" with " + " ".join(f"`--set {o}`" for o in overrides)
+                                              if overrides else " (no --set overrides)"), ""]
+    lines += ["**Data**", "", f"- trained on: `{source}` ({splits} statements)"]
     lines += [f"- evaluation only: {name} (`{path}`)" for name, path in eval_sets.items()
               if f"{name}_macro_f1" in metrics]
     lines += [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
+
+
+def version_description(run_id: str, run_label: str, config: str, overrides: tuple[str, ...], data_digest: str,
+                        metrics: dict[str, float]) -> str:
+    """A registered version's description: which run, config and data made it, and its headline metrics."""
+    numbers = ", ".join(f"{k.removesuffix('_macro_f1')} {metrics[k]:.3f}" for k in headline_metrics(metrics))
+    sets = " ".join(f"`--set {o}`" for o in overrides) or "no --set overrides"
+    return (f"Run {run_label} (`{run_id}`). Config `{config}`, {sets}. Data digest `{data_digest}`. "
+            f"Macro-F1: {numbers or 'none logged'}.")
 
 
 @main_process_only

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import mlflow
 
 from ..config import RegisterRule
+from ..errors import DataError
 from ..runtime.distributed import main_process_only
 from ..runtime.masking import mask
 from .runs import _no_progress_bar, writing_artifacts
@@ -106,14 +107,26 @@ def resolve_model_uri(uri: str) -> str:
     client = mlflow.MlflowClient()
     if "@" in name and not ref:
         name, alias = name.split("@", 1)
-        return f"models:/{name}/{client.get_model_version_by_alias(name, alias).version}"
+        try:
+            return f"models:/{name}/{client.get_model_version_by_alias(name, alias).version}"
+        except mlflow.exceptions.MlflowException:
+            _check_registered(client, name, uri)
+            raise
     if ref == "latest":
         quoted = name.replace("'", "\\'")
         found = client.search_model_versions(f"name='{quoted}'", max_results=1, order_by=["version_number DESC"])
         if not found:
+            _check_registered(client, name, uri)
             raise mlflow.exceptions.MlflowException(f"registered model {name!r} has no versions ({uri})")
         return f"models:/{name}/{found[0].version}"
     return uri
+
+
+def _check_registered(client: Any, name: str, uri: str) -> None:
+    """A misspelt name is named as such, with the names there are (a DataError: exit 2, like a missing file)."""
+    names = sorted(m.name for m in client.search_registered_models())
+    if name not in names:
+        raise DataError(f"{uri}: no such model {name!r}; registered: {', '.join(names) or 'none yet'}")
 
 
 def latest_version_metric(name: str, metric: str) -> tuple[str, float | None] | None:
@@ -121,7 +134,7 @@ def latest_version_metric(name: str, metric: str) -> tuple[str, float | None] | 
     when nothing is registered under `name` yet."""
     try:
         version = resolve_model_uri(f"models:/{name}/latest").rsplit("/", 1)[1]
-    except mlflow.exceptions.MlflowException:
+    except (mlflow.exceptions.MlflowException, DataError):
         return None  # no such registered model, or no versions
     client = mlflow.MlflowClient()
     run_id = client.get_model_version(name, version).run_id
@@ -204,6 +217,27 @@ def promote(model_uri: str, name: str, alias: str, description: str, tags: dict[
         client.set_model_version_tag(name, version, key, mask(value))
     client.set_registered_model_alias(name, alias, version)
     return f"models:/{name}/{version}"
+
+
+DEMO_ALIAS = "demo"  # models:/stance-<kind>@demo: what `make demo` trained; ad-hoc training never moves it
+
+
+def set_alias(ref: str, alias: str) -> None:
+    """Point `alias` of the registered model at the version `ref` (`models:/NAME/N`)."""
+    name, _, version = ref[len("models:/"):].partition("/")
+    mlflow.MlflowClient().set_registered_model_alias(name, alias, version)
+
+
+@main_process_only
+def describe_version(ref: str, description: str, tags: dict[str, str], alias: str | None = None) -> None:
+    """Give a registered version (`models:/NAME/N`) its description and tags, and point `alias` at it."""
+    name, _, version = ref[len("models:/"):].partition("/")
+    client = mlflow.MlflowClient()
+    client.update_model_version(name, version, description=mask(description))
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, mask(value))
+    if alias:
+        client.set_registered_model_alias(name, alias, version)
 
 
 def version_source(uri: str) -> tuple[str, str | None]:

@@ -95,6 +95,17 @@ def log_config(cfg: Config, used: dict[str, Any] | None = None) -> None:
     tree = mask_tree(cfg.model_dump(mode="json"))
     log_text(yaml.safe_dump(tree, sort_keys=False), "config.yaml")
     log_params({**flatten(tree), **(used or {})})
+    set_tag("stance.config_hash", config_hash(tree))
+
+
+def config_hash(tree: dict) -> str:
+    """The resolved config minus the seed and where the run is kept: runs that share it differ only by seed
+    (`stance compare` groups them)."""
+    import hashlib
+    import json
+
+    kept = {k: v for k, v in tree.items() if k not in ("seed", "tracking", "output_dir")}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def check_resumable(run_id: str, cfg: Config) -> None:
@@ -214,6 +225,10 @@ def download_run_file(run_id: str, path: str) -> str:
 def artifact_names(run_id: str, folder: str) -> set[str]:
     """File names directly in a run's artifact folder."""
     return {a.path.rsplit("/", 1)[-1] for a in mlflow.MlflowClient().list_artifacts(run_id, folder)}
+
+
+def experiment_name(experiment_id: str) -> str:
+    return mlflow.MlflowClient().get_experiment(experiment_id).name
 
 
 def finished_training_runs(experiment: str | None = None, parent_run_id: str | None = None,

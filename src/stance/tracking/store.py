@@ -150,9 +150,24 @@ def resolve_uri(uri: str | None) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 
 
+VERBOSE = "STANCE_VERBOSE"  # set (stance train --verbose): MLflow's INFO lines and progress bars are shown
+
+
+def _quiet() -> None:
+    """MLflow's INFO lines (creating tables, validating the input example) and its artifact progress bars are
+    noise on a normal run; the project's own progress lines stay. `--verbose` (STANCE_VERBOSE=1) keeps them."""
+    import logging
+
+    if os.environ.get(VERBOSE):
+        return
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
 def configure(uri: str | None) -> str:
     """Point MLflow at the store and return its URI (without credentials). The store must answer within
     seconds (server, database) or be writable (sqlite), else one TrackingError line, not minutes of retries."""
+    _quiet()
     store = split_credentials(resolve_uri(uri))
     if store.username is None:
         _withdraw_credentials()  # before the check, which would send them

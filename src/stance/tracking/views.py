@@ -61,6 +61,7 @@ class TrainingRuns:
     experiment_id: str
     experiment_name: str
     latest: dict[str, Any]  # model kind -> mlflow Run
+    comparison: Any = None  # the latest comparison run (stance compare, make demo): winner and difference
 
 
 def latest_training_runs(uri: str | None, experiment: str | None = None) -> TrainingRuns | None:
@@ -78,9 +79,9 @@ def latest_training_runs(uri: str | None, experiment: str | None = None) -> Trai
         ids = [e.experiment_id for e in client.search_experiments()]
     if not ids:
         return None
-    runs = [r for r in client.search_runs(ids, "attributes.status = 'FINISHED'", max_results=1000,
-                                          order_by=["attributes.start_time DESC"])
-            if "model_kind" in r.data.tags and "run_type" not in r.data.tags]
+    finished = client.search_runs(ids, "attributes.status = 'FINISHED'", max_results=1000,
+                                  order_by=["attributes.start_time DESC"])
+    runs = [r for r in finished if "model_kind" in r.data.tags and "run_type" not in r.data.tags]
     if not runs:
         return TrainingRuns(ids[0], experiment, {}) if experiment is not None else None
     exp_id = runs[0].info.experiment_id
@@ -88,7 +89,9 @@ def latest_training_runs(uri: str | None, experiment: str | None = None) -> Trai
     for r in runs:
         if r.info.experiment_id == exp_id:
             latest.setdefault(r.data.tags["model_kind"], r)
-    return TrainingRuns(exp_id, client.get_experiment(exp_id).name, latest)
+    comparison = next((r for r in finished if r.info.experiment_id == exp_id
+                       and r.data.tags.get("run_type") == "comparison"), None)
+    return TrainingRuns(exp_id, client.get_experiment(exp_id).name, latest, comparison)
 
 
 DEFAULT_HOST = "127.0.0.1"  # the UI has no authentication: never expose it unless asked to
@@ -123,6 +126,10 @@ def runs_link(base: str, experiment_id: str) -> str:
     return f"{base}/#/experiments/{experiment_id}/runs?{TRAINING_VIEW}&viewStateShareKey={RUNS_VIEW_KEY}"
 
 
+def run_link(base: str, experiment_id: str, run_id: str) -> str:
+    return f"{base}/#/experiments/{experiment_id}/runs/{run_id}?{TRAINING_VIEW}"
+
+
 def compare_link(base: str, experiment_id: str, run_ids: list[str]) -> str:
     q = urllib.parse.quote
     return (f"{base}/#/compare-runs?runs={q(json.dumps(run_ids))}&experiments={q(json.dumps([experiment_id]))}"
@@ -149,7 +156,11 @@ def describe_links(found: TrainingRuns | None, base: str, store: str) -> str:
     if found is None:
         return f"No training runs in {store} yet (`make demo` trains two). The UI: {base}"
     urls = links(base, found)
-    lines = [f"Experiment {found.experiment_name!r}", f"  training runs: {urls['runs']}"]
+    lines = [f"Experiment {found.experiment_name!r}"]
+    if found.comparison is not None:  # first: the page that says which model is better and by how much
+        lines += [f"  comparison ({found.comparison.info.run_name}):",
+                  f"    {run_link(base, found.experiment_id, found.comparison.info.run_id)}"]
+    lines.append(f"  training runs: {urls['runs']}")
     if "compare" in urls:
         kinds = " vs ".join(f"{k} ({found.latest[k].info.run_name})" for k in sorted(found.latest))
         lines += [f"  compare {kinds}:", f"    {urls['compare']}"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import tracking
 from ..config import load_config
 from ..evaluation.summary import markdown, metrics_table
 from ..prediction import predict
+from .compare import compare_runs
 from .promote import promote
 from .training import train
 
@@ -19,6 +21,8 @@ def run_demo(configs: list[str], examples: str, overrides: list[str] | None = No
             reuse = [trained.get(Path(m).resolve(), m) for m in members]
             cfg.model = cfg.model.model_copy(update={"members": reuse})
         results[cfg.model.kind] = train(cfg)
+        if results[cfg.model.kind].registered:  # the name the README uses: later ad-hoc training leaves it here
+            tracking.set_alias(results[cfg.model.kind].registered, tracking.DEMO_ALIAS)
         trained[Path(path).resolve()] = str(results[cfg.model.kind].model_dir)
     print()
     for kind, r in results.items():  # each config may weigh or cap its sources differently
@@ -38,7 +42,16 @@ def run_demo(configs: list[str], examples: str, overrides: list[str] | None = No
             print(f"    {kind:<12} {p.label:<8} {scores}")
     _promote(results)
     print("\nRuns: " + ", ".join(f"{k} {r.run_id}" for k, r in results.items()))
-    print("See them side by side: `make ui` (stance ui) prints links to the runs and to their comparison")
+    _compare(results)
+
+
+def _compare(results: dict) -> None:
+    """The comparison as a run of its own (winner, differences with bootstrap CIs): what `make ui` links first."""
+    if len(results) < 2:
+        return
+    report = compare_runs(run_ids=[r.run_id for r in results.values()])
+    print(f"Comparison run {report.log_run()}: {report.headline_sentence()}")
+    print("See it in the MLflow UI: `make ui` (stance ui) prints its link first, then the runs'")
 
 
 def _promote(results: dict) -> None:

@@ -27,7 +27,7 @@ class ExperimentSpec(BaseModel):
     configs: list[str] = Field(min_length=1)  # paths relative to the repository root (the working directory)
     seeds: list[int] = Field(default_factory=lambda: [13], min_length=1)
     overrides: list[str] = Field(default_factory=list)  # applied to every config, e.g. "model.epochs=2"
-    metric: str = "test_macro_f1"  # the headline metric: ranks models for the bootstrap
+    metric: str = "headline"  # ranks models for the bootstrap: the runs' headline metric unless named
 
 
 @dataclass

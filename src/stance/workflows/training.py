@@ -90,11 +90,9 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
 
     # model_name tells apart configs of one kind (pooled vs per-target, MiniLM vs mpnet) in comparisons.
     tags = {"model_kind": cfg.model.kind, "model_name": cfg.registered_model_name.removeprefix("stance-"),
-            **cfg.tracking.tags}
-    # A readable default name (MLflow's random names repeat here: we seed `random` before the run starts).
-    run_name = cfg.tracking.run_name or f"{cfg.model.kind} {data.name} seed={cfg.seed}"
+            **_origin_tags(cfg), **cfg.tracking.tags}
     with interrupt.handle_signals(), tracking.run(cfg.tracking.experiment, uri=cfg.tracking.uri, tags=tags,
-                                                  run_name=run_name, parent_run_id=parent_run_id,
+                                                  run_name=_run_name(cfg, data), parent_run_id=parent_run_id,
                                                   run_id=resume_run_id) as active:
         run_id = active.info.run_id
         if not resume_run_id:
@@ -117,6 +115,18 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
         model_uri, registered, refused = _log_model(cfg, data, model, model_dir, metrics, run_id)
     return TrainResult(run_id, active.info.experiment_id, tracking.current_uri(), model_uri,
                        registered, metrics, model_dir, tuple(data.notes), refused)
+
+
+def _run_name(cfg: Config, data: StanceData) -> str:
+    """A name that tells this run from the demo's (MLflow's random names repeat here: `random` is seeded)."""
+    return cfg.tracking.run_name or tracking.run_name(cfg.model.kind, cfg.path, data.name, cfg.seed,
+                                                      tracking.masked_overrides(cfg.overrides))
+
+
+def _origin_tags(cfg: Config) -> dict[str, str]:
+    """The config file and every --set in full (the run name shortens them), on the run and its registered version."""
+    return {"stance.config": cfg.path or "(dict)",
+            "stance.overrides": "; ".join(tracking.masked_overrides(cfg.overrides)) or "(none)"}
 
 
 def _resolve_members(refs: list[str], cfg: Config) -> tuple[list[Path], list[str]]:
@@ -284,7 +294,8 @@ def _save_and_log_metrics(cfg: Config, data: StanceData, model: StanceModel, mod
     tracking.set_description(tracking.describe_run(
         cfg.model.kind, data.name, cfg.seed, metrics, source=data.source,
         split_sizes={s: len(df) for s, df in data.splits.items()}, notes=data.notes,
-        eval_sets={e.name: e.path for e in cfg.eval_sets}))
+        eval_sets={e.name: e.path for e in cfg.eval_sets}, config=cfg.path or "(dict)",
+        overrides=tracking.masked_overrides(cfg.overrides)))
     tracking.show_first(experiment_id, headline)
     return metrics
 
@@ -302,6 +313,10 @@ def _log_model(cfg: Config, data: StanceData, model: StanceModel, model_dir: Pat
     registered = None
     if info.registered_model_version is not None:
         registered = f"models:/{cfg.registered_model_name}/{info.registered_model_version}"
+        tracking.describe_version(registered, tracking.version_description(
+            run_id, _run_name(cfg, data), cfg.path or "(dict)", tracking.masked_overrides(cfg.overrides),
+            data.digest, metrics), {**_origin_tags(cfg), "stance.run_id": run_id, "dataset_digest": data.digest,
+                                    "model_kind": cfg.model.kind})
     return info.model_uri, registered, refused
 
 

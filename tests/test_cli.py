@@ -86,15 +86,15 @@ def test_predict_on_a_terminal_prints_aligned_lines_and_json_when_piped(trained)
 
 
 def test_errors_are_one_line_unless_debug(tracking_uri, capsys):
-    from mlflow.exceptions import MlflowException
+    from stance.errors import DataError
 
-    assert main(["predict", "--model", "models:/no-such-model/latest", "a statement"]) == 1
+    # A model name the registry does not know is the user's input: exit 2 (like a missing file), one line.
+    assert main(["predict", "--model", "models:/no-such-model/latest", "a statement"]) == 2
     # (MLflow's own INFO lines about creating this fresh store are not the error)
     err = [line for line in capsys.readouterr().err.splitlines() if " INFO mlflow." not in line]
     assert len(err) == 1, err  # one line, no traceback
-    assert err[0].startswith("stance predict: MlflowException: ") and "no-such-model" in err[0]
-    assert err[0].endswith("(run with --debug for the traceback)")
-    with pytest.raises(MlflowException):
+    assert err[0] == "stance predict: models:/no-such-model/latest: no such model 'no-such-model'; registered: none yet"
+    with pytest.raises(DataError):
         main(["predict", "--model", "models:/no-such-model/latest", "a statement", "--debug"])
-    with pytest.raises(MlflowException):
+    with pytest.raises(DataError):
         main(["--debug", "predict", "--model", "models:/no-such-model/latest", "a statement"])

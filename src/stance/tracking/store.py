@@ -146,6 +146,14 @@ def _check_sqlite(path: Path) -> None:
                                 f"MLFLOW_TRACKING_URI to a store you can write") from None
 
 
+def require_existing_store(uri: str) -> None:
+    """A sqlite store the user named must exist: MLflow would silently create an empty one (a typo shows no runs)."""
+    path = split_credentials(uri).sqlite_path
+    if path is not None and not path.is_file():
+        raise TrackingError(f"no MLflow store at {path} (--tracking-uri {mask(uri)}): check the path, or create it "
+                            f"by training first (make demo, stance train)")
+
+
 def resolve_uri(uri: str | None) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 

@@ -585,11 +585,19 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested config -> {'model.C': 1.0, ...} for MLflow params."""
+    """Nested config -> {'model.C': 1.0, ...} for MLflow params. A list of mappings (data.sources) flattens by each
+    item's `name` where every item has a distinct one (`data.sources.corpus.path`), else by position: a reader of
+    the MLflow UI sees one readable value per param, never a Python dict repr."""
     out: dict[str, Any] = {}
     if isinstance(tree, dict):
         for k, v in tree.items():
             out.update(flatten(v, f"{prefix}{k}."))
+    elif isinstance(tree, list) and tree and all(isinstance(v, dict) for v in tree):
+        names = [v.get("name") for v in tree]
+        keys = names if all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names) \
+            else [str(i) for i in range(len(tree))]
+        for key, v in zip(keys, tree):
+            out.update(flatten(v, f"{prefix}{key}."))
     else:
         out[prefix[:-1]] = tree
     return out

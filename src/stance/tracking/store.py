@@ -17,6 +17,7 @@ from pathlib import Path
 
 import mlflow
 
+from ..runtime.console import verbose
 from ..runtime.masking import mask
 
 DEFAULT_URI = "sqlite:///mlflow.db"
@@ -158,7 +159,6 @@ def resolve_uri(uri: str | None) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 
 
-VERBOSE = "STANCE_VERBOSE"  # set (stance train --verbose): MLflow's INFO lines and progress bars are shown
 
 
 def _quiet() -> None:
@@ -166,7 +166,7 @@ def _quiet() -> None:
     noise on a normal run; the project's own progress lines stay. `--verbose` (STANCE_VERBOSE=1) keeps them."""
     import logging
 
-    if os.environ.get(VERBOSE):
+    if verbose():
         return
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

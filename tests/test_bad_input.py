@@ -235,7 +235,7 @@ def _returns_rows_or_data_error(f):
 # ------------------------------------------------------------------ bad configs and data files, via `stance train`
 
 @pytest.mark.parametrize("override, message", [
-    ("model.cc=3", "unknown key 'model.cc'; did you mean 'C'?"),
+    ("model.cc=3", "unknown key 'model.cc'; did you mean 'model.C'?"),
     ("model.C=lots", "model.C: Input should be a valid number"),
     ("data.test_size=1.5", "data.test_size: Input should be less than 1"),
     ("model.kind=xgboost", "unknown model kind 'xgboost'; valid kinds: tfidf, transformer"),

@@ -28,12 +28,12 @@ def test_override_indexes_lists():
 
 
 def test_unknown_key_names_nearest_valid_key():
-    with pytest.raises(ConfigError, match=r"unknown key 'model\.cc'; did you mean 'C'\?"):
+    with pytest.raises(ConfigError, match=r"unknown key 'model\.cc'; did you mean 'model\.C'\?"):
         load_config(ROOT / "configs" / "baseline.yaml", ["model.cc=2"])
 
 
 def test_unknown_nested_data_key_is_named():
-    with pytest.raises(ConfigError, match=r"unknown key 'data\.text_colum'; did you mean 'text_column'"):
+    with pytest.raises(ConfigError, match=r"unknown key 'data\.text_colum'; did you mean 'data\.text_column'"):
         load_config(ROOT / "configs" / "baseline.yaml", ["data.text_colum=body"])
 
 

@@ -87,5 +87,5 @@ def test_register_if_max_drop_compares_with_the_latest_version(tracking_uri, cor
 def test_register_if_is_checked_like_any_config_section(tiny_corpus):
     with pytest.raises(ConfigError, match=r"tracking.register_if: Value error, set min, max_drop or both"):
         shrunk_config("baseline.yaml", tiny_corpus, extra=("tracking.register_if={metric: test_macro_f1}",))
-    with pytest.raises(ConfigError, match=r"unknown key 'tracking.register_if.mni'; did you mean 'min'\?"):
+    with pytest.raises(ConfigError, match=r"unknown key 'tracking.register_if.mni'; did you mean 'tracking.register_if.min'\?"):
         shrunk_config("baseline.yaml", tiny_corpus, extra=("tracking.register_if={mni: 0.5}",))

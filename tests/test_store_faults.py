@@ -54,7 +54,7 @@ def test_credentials_in_the_uri_log_a_run_through_basic_auth_and_never_show(tiny
         assert out.returncode == 0, out.stderr[-3000:]
         assert PASSWORD not in out.stdout + out.stderr
         run_id = out.stdout.split("run:   ")[1].split()[0]
-        assert f"in {proxy}\n" in out.stdout  # the store named without its credentials
+        assert f"({proxy})\n" in out.stdout  # the store named without its credentials
 
         # Read back straight from the server (behind the proxy): the run, its model version, its files.
         client = mlflow.MlflowClient(base)

@@ -84,7 +84,7 @@ def test_cli_train_reports_config_errors_before_any_run(tracking_uri, tmp_path):
     out = subprocess.run([sys.executable, "-m", "stance.cli", "train", str(ROOT / "configs" / "baseline.yaml"),
                           "--set", "model.cc=3"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
-    assert "unknown key 'model.cc'; did you mean 'C'?" in out.stderr
+    assert "unknown key 'model.cc'; did you mean 'model.C'?" in out.stderr
     assert mlflow.search_runs(search_all_experiments=True).empty
 
 

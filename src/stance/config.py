@@ -483,7 +483,9 @@ def _format_errors(err: ValidationError, source: str) -> str:
             valid = _fields_at(loc)
             lower = {v.lower(): v for v in valid}
             near = difflib.get_close_matches(str(loc[-1]).lower(), list(lower), n=1, cutoff=0.5)
-            hint = f"; did you mean '{lower[near[0]]}'?" if near else f"; valid keys: {', '.join(valid)}"
+            # The whole dotted key, as the user writes it in --set or YAML: 'model.C', not 'C'.
+            prefix = shown.rsplit(".", 1)[0] + "." if "." in shown else ""
+            hint = f"; did you mean '{prefix}{lower[near[0]]}'?" if near else f"; valid keys: {', '.join(valid)}"
             lines.append(f"unknown key '{shown}'{hint}")
         elif e["type"] == "union_tag_invalid":
             kind = e["input"].get("kind") if isinstance(e["input"], dict) else e["input"]
@@ -550,7 +552,11 @@ def _read_yaml(p: Path, seen: tuple[Path, ...] = ()) -> dict:
         return tree
     if not isinstance(base, str) or not base.strip():
         raise ConfigError(f"config {p}: 'base' must be one file name (relative to this file), got {base!r}")
-    return _merge(_read_yaml(p.parent / base, (*seen, p.resolve())), tree)
+    base_path = p.parent / base
+    if not base_path.is_file():  # a config copied elsewhere keeps a `base:` relative to where it was
+        raise ConfigError(f"config {p}: its 'base: {base}' names {base_path}, which does not exist (a 'base' is "
+                          f"relative to the config's own folder: copy the base file beside it or fix the path)")
+    return _merge(_read_yaml(base_path, (*seen, p.resolve())), tree)
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None,
@@ -579,11 +585,19 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested config -> {'model.C': 1.0, ...} for MLflow params."""
+    """Nested config -> {'model.C': 1.0, ...} for MLflow params. A list of mappings (data.sources) flattens by each
+    item's `name` where every item has a distinct one (`data.sources.corpus.path`), else by position: a reader of
+    the MLflow UI sees one readable value per param, never a Python dict repr."""
     out: dict[str, Any] = {}
     if isinstance(tree, dict):
         for k, v in tree.items():
             out.update(flatten(v, f"{prefix}{k}."))
+    elif isinstance(tree, list) and tree and all(isinstance(v, dict) for v in tree):
+        names = [v.get("name") for v in tree]
+        keys = names if all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names) \
+            else [str(i) for i in range(len(tree))]
+        for key, v in zip(keys, tree):
+            out.update(flatten(v, f"{prefix}{key}."))
     else:
         out[prefix[:-1]] = tree
     return out

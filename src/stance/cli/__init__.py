@@ -7,9 +7,11 @@ for torch, MLflow or scikit-learn they do not use (tests/test_cold_start.py hold
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..errors import ConfigError, DataError
+from ..runtime.console import VERBOSE
 from ..runtime.masking import mask
 from . import (annotate, compare, demo, evaluate, experiment, explain, fetch_encoder, measure, predict, promote, serve,
                train, ui)
@@ -38,6 +40,8 @@ def _one_line(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.whole_process = argv is None  # run as the `stance` program (arguments from sys.argv), not called in-process
+    if getattr(args, "verbose", False):
+        os.environ[VERBOSE] = "1"  # read where third-party output is quieted (stance.runtime.console.verbose)
     if getattr(args, "debug", False):
         return args.fn(args)  # --debug: the full traceback, for a bug report
     try:

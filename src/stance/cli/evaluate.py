@@ -13,9 +13,11 @@ def add(sub) -> None:
                         "the same items (misclassified, disagreements and per-group tables in a comparison run)")
     e.add_argument("--data", required=True, help="labelled CSV/TSV/JSONL/Parquet file")
     e.add_argument("--name", default="eval", help="metric prefix (default: eval)")
-    e.add_argument("--text-column", default="text")
-    e.add_argument("--label-column", default="label")
-    e.add_argument("--target-column", default=None)
+    e.add_argument("--text-column", default="text", help="column holding the statement (default: %(default)s)")
+    e.add_argument("--label-column", default="label",
+                   help="column holding the gold label FAVOR/AGAINST/NONE (default: %(default)s)")
+    e.add_argument("--target-column", default=None,
+                   help="column holding each row's target (default: none; every row uses --target)")
     e.add_argument("--target", default=None, help="target for rows without one (default: the model's)")
     e.add_argument("--out", default="outputs/evaluate", help="folder for plots and predictions (each run's files in a folder named by its run id)")
     e.add_argument("--experiment", default="stance-evaluate", help="MLflow experiment for the evaluation run")

@@ -37,6 +37,9 @@ def debug_option() -> argparse.ArgumentParser:
     # SUPPRESS: a subcommand's default must not overwrite a --debug given before the subcommand.
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback of an error instead of one line")
+    common.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="also show third-party INFO lines, warnings and progress bars (MLflow, transformers, "
+                             "onnxruntime); hidden by default, stance's own lines stay")
     return common
 
 

@@ -10,8 +10,6 @@ from ..runtime.masking import mask
 def add(sub) -> None:
     t = sub.add_parser("train", help="train a model from a YAML config and track it in MLflow")
     t.add_argument("config", help="configs/<name>.yaml")
-    t.add_argument("--verbose", action="store_true",
-                   help="also show MLflow's INFO lines and progress bars (hidden by default; stance's own stay)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set model.C=2.0 (repeatable)")
     t.add_argument("--resume", metavar="RUN_ID", default=None,
@@ -25,10 +23,6 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.summary import metrics_table
     from ..workflows.training import train
 
-    if args.verbose:
-        import os
-
-        os.environ["STANCE_VERBOSE"] = "1"
     cfg = load_config(args.config, args.set)
     try:
         result = train(cfg, resume_run_id=args.resume)

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Literal
+
+from ..runtime.console import verbose
 
 Mode = Literal["fp32", "bf16", "int8", "onnx", "onnx-int8"]
 MODES: tuple[Mode, ...] = ("fp32", "bf16", "int8", "onnx", "onnx-int8")
@@ -99,8 +102,15 @@ def export_onnx(model: Any, input_names: list[str], mode: Mode) -> bytes:
 
         # The matrix products only (the embedding tables stay float), with per-channel weight scales: per-tensor
         # scales on every op moved 7% of dev labels off fp32, this 3-4% (and it was the fastest variant measured).
-        quantize_dynamic(str(float_file), str(int8_file), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])
+        # onnxruntime advises pre-processing on the root logger at every call (for vision models): not ours to act on.
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR if not verbose() else level)
+        try:
+            quantize_dynamic(str(float_file), str(int8_file), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"])
+        finally:
+            root.setLevel(level)
         return int8_file.read_bytes()
 
 

@@ -17,12 +17,22 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 
 from ..config import TransformerConfig
+from ..runtime.console import verbose
 from . import precision as paths
 from .base import LogFn, StanceModel
 from .integrity import CorruptModelError, read_meta, write_meta
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+def _quiet_loading() -> None:
+    """transformers 5 draws a "Loading weights" bar on every load, also for a one-off `stance predict`; shown
+    only with --verbose (stance.runtime.console)."""
+    from transformers.utils import logging as hf_logging
+
+    if not verbose():
+        hf_logging.disable_progress_bar()
 
 
 class PretrainedNotFound(RuntimeError):
@@ -85,6 +95,7 @@ class TransformerModel(StanceModel):
         if self._model is None and self._path is not None:
             from transformers import AutoModelForSequenceClassification
 
+            _quiet_loading()
             self._model = AutoModelForSequenceClassification.from_pretrained(
                 self._path, use_safetensors=True).to(self.device).eval()
         return self._model
@@ -148,6 +159,7 @@ class TransformerModel(StanceModel):
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()  # the missing classifier head is expected, not news
+        _quiet_loading()
         self.tokenizer = AutoTokenizer.from_pretrained(source)
         self.model = AutoModelForSequenceClassification.from_pretrained(
             source, num_labels=len(self.labels), id2label=dict(enumerate(self.labels)),
@@ -262,7 +274,7 @@ class TransformerModel(StanceModel):
         from transformers import EarlyStoppingCallback
 
         from ..evaluation.metrics import macro_f1
-        from .trainer_callbacks import MetricsLogger, StopOnSignal, WeightedLossTrainer
+        from .trainer_callbacks import MetricsLogger, StopOnSignal, WeightedLossTrainer, readable_log_lines
 
         def compute_metrics(p) -> dict[str, float]:
             pred = p.predictions.argmax(-1)
@@ -271,10 +283,11 @@ class TransformerModel(StanceModel):
         callbacks: list = [MetricsLogger(log), StopOnSignal()]
         if self.cfg.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=self.cfg.early_stopping_patience))
-        return WeightedLossTrainer(
+        trainer = WeightedLossTrainer(
             model=self.model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
             processing_class=self.tokenizer, compute_metrics=compute_metrics, callbacks=callbacks,
             class_weights=weights)
+        return readable_log_lines(trainer)
 
     def _take_trained(self, trainer, out: Path) -> Any:
         """Keep the trained (best) float module, drop the checkpoints unless asked to keep them; the trainer state."""

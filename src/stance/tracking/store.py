@@ -17,6 +17,7 @@ from pathlib import Path
 
 import mlflow
 
+from ..runtime.console import verbose
 from ..runtime.masking import mask
 
 DEFAULT_URI = "sqlite:///mlflow.db"
@@ -146,11 +147,18 @@ def _check_sqlite(path: Path) -> None:
                                 f"MLFLOW_TRACKING_URI to a store you can write") from None
 
 
+def require_existing_store(uri: str) -> None:
+    """A sqlite store the user named must exist: MLflow would silently create an empty one (a typo shows no runs)."""
+    path = split_credentials(uri).sqlite_path
+    if path is not None and not path.is_file():
+        raise TrackingError(f"no MLflow store at {path} (--tracking-uri {mask(uri)}): check the path, or create it "
+                            f"by training first (make demo, stance train)")
+
+
 def resolve_uri(uri: str | None) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 
 
-VERBOSE = "STANCE_VERBOSE"  # set (stance train --verbose): MLflow's INFO lines and progress bars are shown
 
 
 def _quiet() -> None:
@@ -158,7 +166,7 @@ def _quiet() -> None:
     noise on a normal run; the project's own progress lines stay. `--verbose` (STANCE_VERBOSE=1) keeps them."""
     import logging
 
-    if os.environ.get(VERBOSE):
+    if verbose():
         return
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

@@ -5,6 +5,7 @@ import os
 import socket
 
 from ..runtime.masking import mask
+from ..tracking.store import require_existing_store
 from ..tracking.views import (base_url, describe_links, latest_training_runs, resolve_uri, show_first, ui_command,
                               ui_environment, view_metrics)
 
@@ -26,6 +27,8 @@ def check_port(host: str, port: int) -> None:
 def open_ui(uri: str | None, host: str, port: int, experiment: str | None) -> None:
     """Print the direct links, then replace this process with the MLflow server (signals reach it directly)."""
     check_port(host, port)
+    if uri is not None:  # named on the command line: never start on an empty store made by a typo
+        require_existing_store(uri)
     cmd = ui_command(uri, host, port)
     base = base_url(host, port)
     found = latest_training_runs(uri, experiment)

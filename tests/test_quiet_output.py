@@ -35,3 +35,14 @@ def test_a_transformer_predict_draws_no_loading_bar_unless_verbose(registered_tr
 
     assert "Loading weights" not in predict()
     assert "Loading weights" in predict("--verbose")
+
+
+def test_registering_a_model_prints_no_mlflow_chatter(tiny_corpus, tracking_uri, capfd, monkeypatch):
+    from conftest import shrunk_config
+    from stance.workflows.training import train
+
+    monkeypatch.delenv("STANCE_VERBOSE", raising=False)
+    result = train(shrunk_config("baseline.yaml", tiny_corpus, min_df=1))
+    assert result.model_ref.startswith("models:/stance-tfidf/")
+    out, err = capfd.readouterr()
+    assert "Successfully registered model" not in out + err and "Created version" not in out + err

@@ -4,14 +4,17 @@ version (`tracking.register_if`, `refusal`: pure rule logic on the run's metrics
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import mlflow
 
 from ..config import RegisterRule
 from ..errors import DataError
+from ..runtime.console import verbose
 from ..runtime.distributed import main_process_only
 from ..runtime.masking import mask
 from .runs import _no_progress_bar, writing_artifacts
@@ -77,6 +80,17 @@ def log_model(model_dir: Path, kind: str, registered_name: str | None, example: 
                            {artifact: str(model_dir), code_dir: str(code)})
 
 
+@contextlib.contextmanager
+def _registry_chatter() -> Iterator[None]:
+    """MLflow prints "Successfully registered model" and "Created version" on every registration; stance names the
+    version it made itself (`model: models:/NAME/N`). Shown with --verbose."""
+    if verbose():
+        yield
+        return
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
 def _log_pyfunc(kind: str, registered_name: str | None, example: pd.DataFrame,
                 example_output: pd.DataFrame, entry: Path, artifacts: dict[str, str]) -> Any:
     from mlflow.models import ModelSignature
@@ -86,7 +100,7 @@ def _log_pyfunc(kind: str, registered_name: str | None, example: pd.DataFrame,
         inputs=Schema([ColSpec("string", "text"), ColSpec("string", "target", required=False)]),
         outputs=Schema([ColSpec("string", "label")] + [ColSpec("double", c) for c in example_output.columns[1:]]),
     )
-    with writing_artifacts():
+    with writing_artifacts(), _registry_chatter():
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=str(entry),
@@ -210,7 +224,7 @@ def promote(model_uri: str, name: str, alias: str, description: str, tags: dict[
     client = mlflow.MlflowClient()
     quoted = name.replace("'", "\\'")
     same = [v for v in client.search_model_versions(f"name='{quoted}'") if v.source == model_uri]
-    with _no_progress_bar():
+    with _no_progress_bar(), _registry_chatter():
         version = same[0].version if same else mlflow.register_model(model_uri, name).version
     client.update_model_version(name, version, description=mask(description))
     for key, value in tags.items():

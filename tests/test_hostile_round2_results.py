@@ -13,7 +13,7 @@ import mlflow
 import pandas as pd
 import pytest
 
-from conftest import ROOT, shrunk_config, tiny_rows, write_jsonl
+from conftest import ROOT, save_tiny_tfidf, shrunk_config, tiny_rows, write_jsonl
 from stance.cli import main
 from stance.config import ConfigError, DataConfig
 from stance.data import load_data
@@ -26,16 +26,7 @@ LABELS = ["FAVOR", "AGAINST", "NONE"]
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    """A TF-IDF model fitted on the tiny corpus and saved (no MLflow needed)."""
-    from stance.config import TfidfConfig
-    from stance.models import build
-
-    rows = pd.DataFrame(tiny_rows())
-    m = build(TfidfConfig(), LABELS, 13)
-    m.fit(rows, rows)
-    path = tmp_path_factory.mktemp("tfidf") / "model"
-    m.save(path)
-    return path
+    return save_tiny_tfidf(tmp_path_factory.mktemp("tfidf") / "model")
 
 
 # ---------------------------------------------------------------- data loss

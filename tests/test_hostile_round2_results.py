@@ -235,14 +235,22 @@ def test_evaluate_out_that_is_a_file_fails_before_any_run(model_dir, tiny_corpus
 # ---------------------------------------------------------------- one labelling session per annotator
 
 
+_ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+
+def _hold_log_in_another_process(log, annotator: str) -> subprocess.Popen:
+    """Another process that opens the label log as `annotator` and keeps it open (30 s, or until killed)."""
+    code = ("import sys, time; from stance.data.labels import LabelLog\n"
+            f"with LabelLog(sys.argv[1], {annotator!r}):\n    print('holding', flush=True); time.sleep(30)\n")
+    other = subprocess.Popen([sys.executable, "-c", code, str(log)], env=_ENV, stdout=subprocess.PIPE, text=True)
+    assert other.stdout.readline().strip() == "holding"
+    return other
+
+
 def test_one_annotator_cannot_label_one_log_in_two_sessions_at_once(tmp_path):
     log = tmp_path / "labels.jsonl"
-    code = ("import sys, time; from stance.data.labels import LabelLog\n"
-            "with LabelLog(sys.argv[1], 'ann'):\n    print('holding', flush=True); time.sleep(30)\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    other = subprocess.Popen([sys.executable, "-c", code, str(log)], env=env, stdout=subprocess.PIPE, text=True)
+    other = _hold_log_in_another_process(log, "ann")
     try:
-        assert other.stdout.readline().strip() == "holding"
         with pytest.raises(DataError, match="annotator 'ann' is labelling in another session right now"):
             LabelLog(log, "ann")
         with LabelLog(log, "bob") as bob:  # another annotator writes beside it
@@ -260,12 +268,8 @@ def test_import_takes_the_same_lock_and_one_process_shares_it(tmp_path):
 
     log = tmp_path / "labels.jsonl"
     batch = write_jsonl(tmp_path / "batch.jsonl", [{"id": "p0", "label": "FAVOR"}])
-    code = ("import sys, time; from stance.data.labels import LabelLog\n"
-            "with LabelLog(sys.argv[1], 'ann'):\n    print('holding', flush=True); time.sleep(30)\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    other = subprocess.Popen([sys.executable, "-c", code, str(log)], env=env, stdout=subprocess.PIPE, text=True)
+    other = _hold_log_in_another_process(log, "ann")
     try:
-        assert other.stdout.readline().strip() == "holding"
         with pytest.raises(DataError, match="labelling in another session"):
             import_batch(str(batch), str(log), "ann", track=False)
     finally:
@@ -276,5 +280,5 @@ def test_import_takes_the_same_lock_and_one_process_shares_it(tmp_path):
     held = LabelLog(log, "ann")
     del held  # dropped without close(): its share goes back, so another process can take the lock
     done = subprocess.run([sys.executable, "-c", "import sys; from stance.data.labels import LabelLog; "
-                           "LabelLog(sys.argv[1], 'ann').add('p1', 'NONE')", str(log)], env=env)
+                           "LabelLog(sys.argv[1], 'ann').add('p1', 'NONE')", str(log)], env=_ENV)
     assert done.returncode == 0

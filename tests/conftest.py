@@ -84,6 +84,20 @@ def tiny_rows() -> list[dict]:
     return rows
 
 
+def save_tiny_tfidf(path: Path) -> Path:
+    """A TF-IDF model fitted on the tiny corpus and saved at `path` (no MLflow needed; under a second)."""
+    import pandas as pd
+
+    from stance.config import TfidfConfig
+    from stance.models import build
+
+    rows = pd.DataFrame(tiny_rows())
+    m = build(TfidfConfig(), ["FAVOR", "AGAINST", "NONE"], 13)
+    m.fit(rows, rows)
+    m.save(path)
+    return path
+
+
 @pytest.fixture
 def tiny_corpus(tmp_path: Path) -> Path:
     return write_jsonl(tmp_path / "tiny.jsonl", tiny_rows())

@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import ROOT, TARGET, shrunk_config, tiny_rows, write_jsonl
+from conftest import ROOT, TARGET, save_tiny_tfidf, shrunk_config, tiny_rows, write_jsonl
 from stance.cli import main
 from stance.config import ConfigError, DataConfig
 from stance.data import load_data
@@ -23,16 +23,7 @@ LABELS = ["FAVOR", "AGAINST", "NONE"]
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    """A TF-IDF model fitted on the tiny corpus and saved (no MLflow needed)."""
-    from stance.config import TfidfConfig
-    from stance.models import build
-
-    rows = pd.DataFrame(tiny_rows())
-    m = build(TfidfConfig(), LABELS, 13)
-    m.fit(rows, rows)
-    path = tmp_path_factory.mktemp("tfidf") / "model"
-    m.save(path)
-    return path
+    return save_tiny_tfidf(tmp_path_factory.mktemp("tfidf") / "model")
 
 
 def _cli(*args, **kw):

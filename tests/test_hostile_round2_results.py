@@ -13,7 +13,7 @@ import mlflow
 import pandas as pd
 import pytest
 
-from conftest import ROOT, shrunk_config, tiny_rows, write_jsonl
+from conftest import ROOT, save_tiny_tfidf, shrunk_config, tiny_rows, write_jsonl
 from stance.cli import main
 from stance.config import ConfigError, DataConfig
 from stance.data import load_data
@@ -26,16 +26,7 @@ LABELS = ["FAVOR", "AGAINST", "NONE"]
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    """A TF-IDF model fitted on the tiny corpus and saved (no MLflow needed)."""
-    from stance.config import TfidfConfig
-    from stance.models import build
-
-    rows = pd.DataFrame(tiny_rows())
-    m = build(TfidfConfig(), LABELS, 13)
-    m.fit(rows, rows)
-    path = tmp_path_factory.mktemp("tfidf") / "model"
-    m.save(path)
-    return path
+    return save_tiny_tfidf(tmp_path_factory.mktemp("tfidf") / "model")
 
 
 # ---------------------------------------------------------------- data loss
@@ -244,14 +235,22 @@ def test_evaluate_out_that_is_a_file_fails_before_any_run(model_dir, tiny_corpus
 # ---------------------------------------------------------------- one labelling session per annotator
 
 
+_ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+
+def _hold_log_in_another_process(log, annotator: str) -> subprocess.Popen:
+    """Another process that opens the label log as `annotator` and keeps it open (30 s, or until killed)."""
+    code = ("import sys, time; from stance.data.labels import LabelLog\n"
+            f"with LabelLog(sys.argv[1], {annotator!r}):\n    print('holding', flush=True); time.sleep(30)\n")
+    other = subprocess.Popen([sys.executable, "-c", code, str(log)], env=_ENV, stdout=subprocess.PIPE, text=True)
+    assert other.stdout.readline().strip() == "holding"
+    return other
+
+
 def test_one_annotator_cannot_label_one_log_in_two_sessions_at_once(tmp_path):
     log = tmp_path / "labels.jsonl"
-    code = ("import sys, time; from stance.data.labels import LabelLog\n"
-            "with LabelLog(sys.argv[1], 'ann'):\n    print('holding', flush=True); time.sleep(30)\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    other = subprocess.Popen([sys.executable, "-c", code, str(log)], env=env, stdout=subprocess.PIPE, text=True)
+    other = _hold_log_in_another_process(log, "ann")
     try:
-        assert other.stdout.readline().strip() == "holding"
         with pytest.raises(DataError, match="annotator 'ann' is labelling in another session right now"):
             LabelLog(log, "ann")
         with LabelLog(log, "bob") as bob:  # another annotator writes beside it
@@ -269,12 +268,8 @@ def test_import_takes_the_same_lock_and_one_process_shares_it(tmp_path):
 
     log = tmp_path / "labels.jsonl"
     batch = write_jsonl(tmp_path / "batch.jsonl", [{"id": "p0", "label": "FAVOR"}])
-    code = ("import sys, time; from stance.data.labels import LabelLog\n"
-            "with LabelLog(sys.argv[1], 'ann'):\n    print('holding', flush=True); time.sleep(30)\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    other = subprocess.Popen([sys.executable, "-c", code, str(log)], env=env, stdout=subprocess.PIPE, text=True)
+    other = _hold_log_in_another_process(log, "ann")
     try:
-        assert other.stdout.readline().strip() == "holding"
         with pytest.raises(DataError, match="labelling in another session"):
             import_batch(str(batch), str(log), "ann", track=False)
     finally:
@@ -285,5 +280,5 @@ def test_import_takes_the_same_lock_and_one_process_shares_it(tmp_path):
     held = LabelLog(log, "ann")
     del held  # dropped without close(): its share goes back, so another process can take the lock
     done = subprocess.run([sys.executable, "-c", "import sys; from stance.data.labels import LabelLog; "
-                           "LabelLog(sys.argv[1], 'ann').add('p1', 'NONE')", str(log)], env=env)
+                           "LabelLog(sys.argv[1], 'ann').add('p1', 'NONE')", str(log)], env=_ENV)
     assert done.returncode == 0

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import AGAINST, FAVOR, NONE, TARGET, tiny_rows
+from conftest import AGAINST, FAVOR, NONE, TARGET, save_tiny_tfidf
 from terminal import run_on_a_terminal
 from stance.cli import main
 
@@ -17,16 +17,7 @@ LABELS = ["FAVOR", "AGAINST", "NONE"]
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    """A TF-IDF model fitted on the tiny corpus and saved (no MLflow needed to test file streaming)."""
-    from stance.config import TfidfConfig
-    from stance.models import build
-
-    rows = pd.DataFrame(tiny_rows())
-    m = build(TfidfConfig(), LABELS, 13)
-    m.fit(rows, rows)
-    path = tmp_path_factory.mktemp("tfidf") / "model"
-    m.save(path)
-    return path
+    return save_tiny_tfidf(tmp_path_factory.mktemp("tfidf") / "model")
 
 
 def statements(n):

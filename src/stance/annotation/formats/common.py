@@ -6,9 +6,9 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from ...data.readers import DataError
+from ...data.readers import LINE, DataError, read_records
 
 # The statement's id travels under this key in every tool's task data, so an export maps back to the pool
 # (the tools number tasks themselves).
@@ -66,6 +66,21 @@ def statement_id(fields: dict, where: str, reading: Reading, key: str = STATEMEN
                                 f"another project?)")
         return None
     return str(sid).strip()
+
+
+def answer_rows(path: Path, reading: Reading, annotator_keys: tuple[str, ...], default_annotator: str | None,
+                names: dict[str, str] | None) -> Iterator[tuple[dict, str, str | None, str]]:
+    """A JSONL export's rows with a statement id: (row, id, annotator, where), the annotator the first of
+    `annotator_keys` the row has (mapped through `names`), else `default_annotator`; rows without an id are
+    noted in `reading` by statement_id."""
+    for row in read_records(path, "jsonl"):
+        where = f"{path} line {row[LINE]}"
+        sid = statement_id(row, where, reading)
+        if sid is None:
+            continue
+        who = next((row[k] for k in annotator_keys if row.get(k)), None)
+        who = (names or {}).get(str(who), str(who)) if who else default_annotator
+        yield row, sid, who, f"{where} (statement {sid!r} by {who})"
 
 
 def one_choice(values: list[Any], labels: list[str], where: str) -> tuple[str | None, str | None]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...data.readers import LINE, read_records
-from .common import STATEMENT_ID, Annotation, Reading, Task, one_choice, plain, statement_id, write_jsonl
+from .common import STATEMENT_ID, Annotation, Reading, Task, answer_rows, one_choice, plain, write_jsonl
 
 
 def _task(t: Task) -> dict[str, Any]:
@@ -25,14 +24,7 @@ def read(path: Path, labels: list[str], default_annotator: str | None = None,
          names: dict[str, str] | None = None) -> Reading:
     """One file per annotator (doccano exports each user's labels apart) unless rows name their `user`."""
     reading = Reading()
-    for row in read_records(path, "jsonl"):
-        where = f"{path} line {row[LINE]}"
-        sid = statement_id(row, where, reading)
-        if sid is None:
-            continue
-        who = row.get("user") or row.get("annotator")
-        who = (names or {}).get(str(who), str(who)) if who else default_annotator
-        here = f"{where} (statement {sid!r} by {who})"
+    for row, sid, who, here in answer_rows(path, reading, ("user", "annotator"), default_annotator, names):
         values = row.get("label")
         values = [values] if isinstance(values, str) else list(values or [])
         label, problem = one_choice(values, labels, here)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...data.readers import LINE, read_records
-from .common import RULES, STATEMENT_ID, Annotation, Reading, Task, one_choice, plain, statement_id, write_jsonl
+from .common import RULES, STATEMENT_ID, Annotation, Reading, Task, answer_rows, one_choice, plain, write_jsonl
 
 
 def _task(t: Task, labels: list[str]) -> dict[str, Any]:
@@ -25,14 +24,7 @@ def write_tasks(tasks: list[Task], path: Path, labels: list[str]) -> None:
 def read(path: Path, labels: list[str], default_annotator: str | None = None,
          names: dict[str, str] | None = None) -> Reading:
     reading = Reading()
-    for row in read_records(path, "jsonl"):
-        where = f"{path} line {row[LINE]}"
-        sid = statement_id(row, where, reading)
-        if sid is None:
-            continue
-        who = row.get("_annotator_id") or row.get("_session_id")
-        who = (names or {}).get(str(who), str(who)) if who else default_annotator
-        here = f"{where} (statement {sid!r} by {who})"
+    for row, sid, who, here in answer_rows(path, reading, ("_annotator_id", "_session_id"), default_annotator, names):
         answer = row.get("answer")
         if answer is None:
             reading.unlabelled += 1

@@ -29,9 +29,9 @@ def members(tmp_path, tiny_corpus, tracking_uri):
     return words, chars
 
 
-def _ensemble(tiny_corpus, refs, **model):
+def _ensemble(tiny_corpus, refs, extra=(), **model):
     """configs/ensemble.yaml (stacking) on the tiny corpus; weighted averaging unless a test names the combiner."""
-    return shrunk_config("ensemble.yaml", tiny_corpus, members=refs, **{"combiner": "weighted", **model})
+    return shrunk_config("ensemble.yaml", tiny_corpus, extra, members=refs, **{"combiner": "weighted", **model})
 
 
 def test_weighted_ensemble_is_the_weighted_average_of_its_members(members, tiny_corpus, tracking_uri):
@@ -79,12 +79,15 @@ def test_stacking_learns_a_logistic_regression_on_dev(members, tiny_corpus, trac
 def test_member_configs_are_trained_first_each_in_its_own_run(tmp_path, tiny_corpus, tracking_uri):
     refs = [_member_config(tmp_path, "words", tiny_corpus, char_ngrams=[3, 3]),
             _member_config(tmp_path, "chars", tiny_corpus, word_ngrams=[1, 1])]
-    result = train(_ensemble(tiny_corpus, refs))
+    result = train(_ensemble(tiny_corpus, refs, extra=("seed=14", "tracking.experiment=seeded")))
     import mlflow
 
     names = {r.name for r in mlflow.search_registered_models()}
     assert {"stance-words", "stance-chars", "stance-ensemble"} <= names
     assert len(models.load(result.model_dir).members) == 2
+    # The members were trained with the ensemble's seed, in its experiment (an experiment's seeds reach them).
+    runs = mlflow.search_runs(experiment_names=["seeded"])
+    assert len(runs) == 3 and set(runs["params.seed"]) == {"14"}
 
 
 def test_an_ensemble_of_tfidf_members_never_imports_torch(members, tiny_corpus, tracking_uri):

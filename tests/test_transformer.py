@@ -135,3 +135,32 @@ def test_explain_transformer_by_word_occlusion(trained, tmp_path, capsys):
     without = m.predict_proba(["criminal aliens now."], [TARGET])[0, k]
     assert dict(e.word_scores)["Deport"] == pytest.approx(full - without, abs=1e-4)
     assert ">Deport</span>" in page.read_text()
+
+
+def test_frozen_lower_layers_keep_their_pretrained_weights(tmp_path):
+    """model.freeze_layers=4: the embeddings and layers 0-3 leave training as pretrained, layers 4-5 move."""
+    import torch
+    from transformers import AutoModel
+
+    from conftest import private_store, tiny_rows, write_jsonl
+    from stance.models.transformer import resolve_pretrained
+
+    corpus = write_jsonl(tmp_path / "tiny.jsonl", tiny_rows())
+    with private_store(tmp_path):
+        result = train(shrunk_config("transformer.yaml", corpus, **TINY, freeze_layers=4, inference="fp32"))
+    tuned = load(tmp_path / result.model_dir).base.model.base_model.state_dict()
+    pretrained = AutoModel.from_pretrained(resolve_pretrained("default")).state_dict()
+    same = {k for k, v in pretrained.items() if k in tuned and torch.equal(v, tuned[k])}
+    assert all(k in same for k in pretrained if k.startswith(("embeddings.", "encoder.layer.0.", "encoder.layer.3.")))
+    assert not any(k.startswith("encoder.layer.5.") for k in same)
+
+
+def test_freezing_more_layers_than_the_encoder_has_names_the_count():
+    from stance.config import TransformerConfig
+    from stance.errors import ConfigError
+    from stance.models.transformer import TransformerModel, freeze_lower_layers, resolve_pretrained
+
+    model = TransformerModel(TransformerConfig(), ["AGAINST", "FAVOR", "NONE"])
+    model._load_pretrained(resolve_pretrained("default"))
+    with pytest.raises(ConfigError, match="only 6 layers"):
+        freeze_lower_layers(model.model, 7)

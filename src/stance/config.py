@@ -250,6 +250,9 @@ class TransformerConfig(KindConfig):
     class_weight: Literal["balanced"] | None = "balanced"
     early_stopping_patience: int | None = Field(2, ge=1)
     group_by_length: bool = True
+    # Freeze the embeddings and the lowest N encoder layers (0: train everything): fewer weights to move, so fewer
+    # real labels can pull the upper layers without forgetting what pretraining put in the lower ones.
+    freeze_layers: int = Field(0, ge=0, le=1024)
     # auto: bf16 where the hardware computes it natively (a GPU with bf16, a CPU with AVX-512 BF16 or AMX), else
     # fp32. On a CPU without them bf16 is emulated: ~60 s a step of 32 here (AMD EPYC, AVX2) against ~1 s in fp32.
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"

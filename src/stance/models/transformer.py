@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 
 from ..config import TransformerConfig
+from ..errors import ConfigError
 from ..runtime.console import verbose
 from . import precision as paths
 from .base import LogFn, StanceModel
@@ -179,6 +180,7 @@ class TransformerModel(StanceModel):
         scratch = Path(work_dir or tempfile.mkdtemp(prefix="stance-"))
         source, adapt_facts = self._adapted_source(train, scratch, log)
         self._load_pretrained(source)
+        frozen = freeze_lower_layers(self.model, self.cfg.freeze_layers)
         self.targets = sorted(train["target"].unique())
         train_ds, dev_ds = self._dataset(train), self._dataset(dev.drop(columns="weight", errors="ignore"))
         weights = self._class_weights(train, train_ds)
@@ -207,6 +209,7 @@ class TransformerModel(StanceModel):
             "precision": self.training_precision(),
             "world_size": args.world_size,  # processes that trained together (torchrun / accelerate launch)
             "resumed_from": str(last) if last else "",
+            "frozen_parameters": frozen,
         }
 
     def _class_weights(self, train: pd.DataFrame, train_ds) -> Any:
@@ -458,6 +461,25 @@ class TransformerModel(StanceModel):
                              "inference_batch1": meta.get("inference_batch1", batch)}
         m.set_inference(inference if inference not in (None, "auto") else "auto")
         return m
+
+
+def freeze_lower_layers(model: Any, n: int) -> int:
+    """Stop gradients in the embeddings and the lowest `n` encoder layers; returns how many weights it froze."""
+    if n == 0:
+        return 0
+    base = model.base_model
+    layers = getattr(getattr(base, "encoder", None), "layer", None)
+    if layers is None or not hasattr(base, "embeddings"):
+        raise ConfigError(f"model.freeze_layers={n}: {type(base).__name__} has no embeddings + encoder.layer stack "
+                          "to freeze; set model.freeze_layers: 0")
+    if n > len(layers):
+        raise ConfigError(f"model.freeze_layers={n}: the encoder has only {len(layers)} layers")
+    frozen = 0
+    for module in [base.embeddings, *layers[:n]]:
+        for weight in module.parameters():
+            weight.requires_grad_(False)
+            frozen += weight.numel()
+    return frozen
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -136,7 +136,11 @@ def _resolve_members(refs: list[str], cfg: Config) -> tuple[list[Path], list[str
     for ref in refs:
         if ref.endswith((".yaml", ".yml")):
             say(f"training ensemble member {ref}")
-            member_cfg = load_config(ref, [f"tracking.uri={cfg.tracking.uri}"] if cfg.tracking.uri else None)
+            # The ensemble's seed, output folder, store and experiment hold for its members: an experiment's seeds
+            # 13, 14 and 15 retrain each member with that seed, not three times the member file's own.
+            inherited = [f"seed={cfg.seed}", f"output_dir={cfg.output_dir}",
+                         f"tracking.experiment={cfg.tracking.experiment}"]
+            member_cfg = load_config(ref, inherited + ([f"tracking.uri={cfg.tracking.uri}"] if cfg.tracking.uri else []))
             dirs.append(train(member_cfg).model_dir)
         else:
             dirs.append(local_dir(ref))

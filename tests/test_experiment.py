@@ -8,10 +8,12 @@ from stance.workflows.experiment import load_experiment, plan, run_experiment
 def test_shipped_experiment_files_are_valid():
     for path in sorted((ROOT / "experiments").glob("*.yaml")):
         spec = load_experiment(path)
-        assert spec.seeds == [13, 14, 15] and len(spec.configs) >= 2
+        assert spec.seeds == [13, 14, 15]
         cfgs = plan(spec)  # every config loads and validates (paths are not read here)
-        # Two different models to compare (kinds, or a pooled and a per-target model of one kind).
-        assert len({(c.model.kind, c.model.per_target) for c in cfgs}) >= 2
+        # Two different models to compare (kinds, a pooled and a per-target model of one kind, or an ensemble and
+        # the member configs it trains as runs of the same experiment).
+        members = {m for c in cfgs for m in c.model.member_refs() if m.endswith(".yaml")}
+        assert len({(c.model.kind, c.model.per_target) for c in cfgs} | members) >= 2
         assert all(c.tracking.experiment == spec.experiment for c in cfgs)
 
 
@@ -32,6 +34,32 @@ overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]"]
     parent = mlflow.get_run(result.parent_run_id)
     assert parent.info.status == "FINISHED" and parent.data.tags["run_type"] == "experiment"
     assert "experiment_wall_s" in parent.data.metrics
+
+
+def test_an_ensemble_experiment_trains_its_members_per_seed_as_children(tiny_corpus, tracking_uri, tmp_path):
+    """Member config files are trained with each seed of the experiment, as children of its parent run."""
+    import json
+
+    members = []
+    for name, model in (("words", {"char_ngrams": [3, 3]}), ("chars", {"word_ngrams": [1, 1], "C": 0.1})):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(json.dumps({"data": {"name": "tiny", "path": str(tiny_corpus)},
+                                    "model": {"kind": "tfidf", **model},
+                                    "tracking": {"registered_model": f"stance-{name}"}}), encoding="utf-8")
+        members.append(str(path))
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(f"""name: tiny-ensemble
+experiment: stance-tiny
+configs: [{ROOT / 'configs' / 'ensemble.yaml'}]
+seeds: [1, 2]
+overrides: ["data.path={tiny_corpus}", "data.exclude=null", "eval_sets=[]", "behaviour=null",
+            'model.members={json.dumps(members)}']
+""")
+    result = run_experiment(exp, compare=False)
+    children = mlflow.search_runs(experiment_names=["stance-tiny"],
+                                  filter_string=f"tags.mlflow.parentRunId = '{result.parent_run_id}'")
+    seeds = children.groupby("tags.model_name")["params.seed"].apply(sorted).to_dict()
+    assert seeds == {"ensemble": ["1", "2"], "words": ["1", "2"], "chars": ["1", "2"]}
 
 
 def test_a_store_given_with_set_holds_the_parent_and_its_children(tiny_corpus, tracking_uri, tmp_path):

@@ -86,7 +86,7 @@ def _train(cfg: Config, parent_run_id: str | None, resume_run_id: str | None,
     model = models.build(cfg.model, data.labels, cfg.seed)
     suite = _read_suite(cfg)
     if refs := cfg.model.member_refs():  # an ensemble: its members trained or found before its run exists
-        model.use_members(*_resolve_members(refs, cfg))  # type: ignore[attr-defined]
+        model.use_members(*_resolve_members(refs, cfg, parent_run_id))  # type: ignore[attr-defined]
 
     # model_name tells apart configs of one kind (pooled vs per-target, MiniLM vs mpnet) in comparisons.
     tags = {"model_kind": cfg.model.kind, "model_name": cfg.registered_model_name.removeprefix("stance-"),
@@ -129,9 +129,10 @@ def _origin_tags(cfg: Config) -> dict[str, str]:
             "stance.overrides": "; ".join(tracking.masked_overrides(cfg.overrides)) or "(none)"}
 
 
-def _resolve_members(refs: list[str], cfg: Config) -> tuple[list[Path], list[str]]:
-    """Each member's saved folder and a name for it: config files are trained first (each its own run), other
-    references are resolved (MLflow URIs downloaded) to their folders."""
+def _resolve_members(refs: list[str], cfg: Config, parent_run_id: str | None) -> tuple[list[Path], list[str]]:
+    """Each member's saved folder and a name for it: config files are trained first (each its own run; inside an
+    experiment, a child of its parent run like the ensemble's), other references are resolved (MLflow URIs
+    downloaded) to their folders."""
     dirs: list[Path] = []
     for ref in refs:
         if ref.endswith((".yaml", ".yml")):
@@ -141,7 +142,7 @@ def _resolve_members(refs: list[str], cfg: Config) -> tuple[list[Path], list[str
             inherited = [f"seed={cfg.seed}", f"output_dir={cfg.output_dir}",
                          f"tracking.experiment={cfg.tracking.experiment}"]
             member_cfg = load_config(ref, inherited + ([f"tracking.uri={cfg.tracking.uri}"] if cfg.tracking.uri else []))
-            dirs.append(train(member_cfg).model_dir)
+            dirs.append(train(member_cfg, parent_run_id=parent_run_id).model_dir)
         else:
             dirs.append(local_dir(ref))
     kinds = [str(read_meta(d)["kind"]) for d in dirs]

@@ -78,7 +78,7 @@ def main(argv: list[str]) -> dict:
     from sentence_transformers import SentenceTransformer
     from sklearn.linear_model import LogisticRegression
 
-    cfg = load_config(ROOT / "configs" / "transformer.yaml", ["data.sources.corpus.max_train_rows=null"])
+    cfg = load_config(ROOT / "configs" / "transformer.yaml", ["data.sources.0.max_train_rows=null"])  # 0: the corpus
     data = load_data(cfg.data, cfg.seed)
     sets = {"test_realpool": data.source_tests()["test_realpool"]}
     for es in cfg.eval_sets:

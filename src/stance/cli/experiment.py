@@ -16,5 +16,5 @@ def run(args: argparse.Namespace) -> int:
     from ..workflows.experiment import run_experiment
 
     result = run_experiment(args.file, args.set, compare=not args.no_compare)
-    print(f"parent run: {result.parent_run_id} ({len(result.children)} child runs, {result.wall_s:.0f} s)")
+    print(f"parent run: {result.parent_run_id} ({len(result.children)} config-and-seed runs, {result.wall_s:.0f} s)")
     return 0

@@ -1,7 +1,7 @@
 """SetFit-style contrastive fine-tuning of MiniLM on all the demo's training labels (issue 25, item 3).
 
     .venv/bin/python benchmarks/setfit_all_labels.py [--pairs-per-row 2] [--seed 13] [--frozen-only] \
-        [--compare outputs/<tfidf run id>]
+        [--compare outputs/<tfidf run id>] [--save DIR]
 
 SetFit (Tunstall et al., 2022) in two steps: (1) the sentence encoder is fine-tuned on pairs of training
 statements, cosine similarity 1 for the same label and 0 for different labels; (2) a logistic regression
@@ -12,8 +12,8 @@ an older transformers API than the project's 5.x, and the two steps are short.
 
 The data are the demo's: `configs/transformer.yaml`'s sources (the whole corpus, not its 800-row cap, and the
 labelled real pool), the same splits; scored on the pool's test split, realdev and the behavioural suite.
-Nothing is fitted on dev, test or realdev. Prints one JSON line; `--compare RUN_DIR` adds the paired bootstrap
-difference to that run's predictions (e.g. the demo TF-IDF's outputs/<run id>).
+Nothing is fitted on dev, test or realdev. Prints one JSON line; with `--compare RUN_DIR` (e.g. the demo TF-IDF's
+outputs/<run id>) a second one adds the paired bootstrap difference to that run's predictions.
 """
 from __future__ import annotations
 
@@ -74,6 +74,7 @@ def main(argv: list[str]) -> dict:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--frozen-only", action="store_true")
     ap.add_argument("--compare", type=Path, help="a training run's output folder holding eval/predictions_*.csv")
+    ap.add_argument("--save", type=Path, help="a folder for this run's predictions_<set>.csv")
     a = ap.parse_args(argv)
     from sentence_transformers import SentenceTransformer
     from sklearn.linear_model import LogisticRegression
@@ -98,16 +99,21 @@ def main(argv: list[str]) -> dict:
     out: dict = {"method": "frozen encoder + head" if a.frozen_only else "setfit-style", "seed": a.seed,
                  "train_rows": len(data.train), "pairs_per_row": 0 if a.frozen_only else a.pairs_per_row,
                  "tune_s": round(tune_s, 1), "dev_macro_f1": _f1(data.dev, head.predict(embed(data.dev["text"])), data.labels)}
-    for name, df in sets.items():
-        predicted = head.predict(embed(df["text"]))
-        out[f"{name}_macro_f1"] = _f1(df, predicted, data.labels)
-        if a.compare:
-            theirs = pd.read_csv(a.compare / "eval" / f"predictions_{name}.csv")
-            mine = df.assign(predicted=predicted)[["text", "label", "predicted"]]
-            diff, low, high, _ = paired([mine], [theirs[["text", "label", "predicted"]]])
-            out[f"{name}_minus_compared"] = [round(diff, 3), round(low, 3), round(high, 3)]
+    predictions = {name: df.assign(predicted=head.predict(embed(df["text"]))) for name, df in sets.items()}
+    for name, df in predictions.items():
+        out[f"{name}_macro_f1"] = _f1(df, df["predicted"], data.labels)
+        if a.save:
+            a.save.mkdir(parents=True, exist_ok=True)
+            df.to_csv(a.save / f"predictions_{name}.csv", index=False)
     rates = pass_rates(suite, head.predict(embed(item["text"] for item in suite)).tolist())
     out["behaviour"] = round(rates["overall"]["rate"], 3)
+    print(json.dumps(out), flush=True)  # before the comparison: a long run's numbers are never lost to it
+    for name, df in predictions.items() if a.compare else ():
+        # Keyed by `where` (file:line), as stance's own comparisons: a text can change in a CSV round trip.
+        theirs = pd.read_csv(a.compare / "eval" / f"predictions_{name}.csv")
+        cols = ["where", "label", "predicted"]
+        diff, low, high, _ = paired([df[cols]], [theirs[cols]])
+        out[f"{name}_minus_compared"] = [round(diff, 3), round(low, 3), round(high, 3)]
     print(json.dumps(out))
     return out
 

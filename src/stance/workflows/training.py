@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import sys
 import time
@@ -139,9 +140,11 @@ def _resolve_members(refs: list[str], cfg: Config, parent_run_id: str | None) ->
             say(f"training ensemble member {ref}")
             # The ensemble's seed, output folder, store and experiment hold for its members: an experiment's seeds
             # 13, 14 and 15 retrain each member with that seed, not three times the member file's own.
-            inherited = [f"seed={cfg.seed}", f"output_dir={cfg.output_dir}",
-                         f"tracking.experiment={cfg.tracking.experiment}"]
-            member_cfg = load_config(ref, inherited + ([f"tracking.uri={cfg.tracking.uri}"] if cfg.tracking.uri else []))
+            inherited = {"seed": cfg.seed, "output_dir": cfg.output_dir, "tracking.experiment": cfg.tracking.experiment}
+            if cfg.tracking.uri:
+                inherited["tracking.uri"] = cfg.tracking.uri
+            # JSON values: a folder or experiment named "123" or "yes" stays text
+            member_cfg = load_config(ref, [f"{key}={json.dumps(value)}" for key, value in inherited.items()])
             dirs.append(train(member_cfg, parent_run_id=parent_run_id).model_dir)
         else:
             dirs.append(local_dir(ref))

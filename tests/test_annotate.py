@@ -17,17 +17,10 @@ from stance.data.labels import LabelLog, read_answers, resolve
 
 
 @pytest.fixture
-def tfidf_model_dir(tmp_path, tiny_corpus):
-    from stance import models
-    from stance.config import load_config
-    from stance.data import load_data
+def tfidf_model_dir(tmp_path):
+    from conftest import save_tiny_tfidf
 
-    cfg = load_config(tree={"data": {"path": str(tiny_corpus)}, "model": {"kind": "tfidf", "calibration": "none"}})
-    data = load_data(cfg.data, 13)
-    m = models.build(cfg.model, data.labels, 13)
-    m.fit(data.train, data.dev)
-    m.save(tmp_path / "model")
-    return tmp_path / "model"
+    return save_tiny_tfidf(tmp_path / "model")
 
 
 @pytest.fixture

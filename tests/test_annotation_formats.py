@@ -26,19 +26,9 @@ from stance.workflows.exchange import export_tasks, import_export
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
     """A TF-IDF model fitted on the tiny corpus (under a second): the suggester."""
-    from stance import models
-    from stance.config import load_config
-    from stance.data import load_data
-    from conftest import tiny_rows
+    from conftest import save_tiny_tfidf
 
-    tmp = tmp_path_factory.mktemp("suggester")
-    corpus = write_jsonl(tmp / "tiny.jsonl", tiny_rows())
-    cfg = load_config(tree={"data": {"path": str(corpus)}, "model": {"kind": "tfidf", "calibration": "none"}})
-    data = load_data(cfg.data, 13)
-    m = models.build(cfg.model, data.labels, 13)
-    m.fit(data.train, data.dev)
-    m.save(tmp / "model")
-    return tmp / "model"
+    return save_tiny_tfidf(tmp_path_factory.mktemp("suggester") / "model")
 
 
 @pytest.fixture

@@ -84,6 +84,15 @@ def tiny_rows() -> list[dict]:
     return rows
 
 
+def tfidf_member_config(tmp_path: Path, name: str, corpus: Path, **model) -> str:
+    """A small TF-IDF config file on the tiny corpus, registered as stance-<name> (an ensemble member)."""
+    tree = {"seed": 13, "data": {"name": "tiny", "path": str(corpus)},
+            "model": {"kind": "tfidf", **model}, "tracking": {"registered_model": f"stance-{name}"}}
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(json.dumps(tree), encoding="utf-8")
+    return str(path)
+
+
 def save_tiny_tfidf(path: Path) -> Path:
     """A TF-IDF model fitted on the tiny corpus and saved at `path` (no MLflow needed; under a second)."""
     import pandas as pd

@@ -1,31 +1,21 @@
 """The ensemble kind (issue 25): members of any kind combined, fitted on dev, saved and registered as one model."""
-import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, TARGET, shrunk_config, tiny_rows, write_jsonl
+from conftest import ROOT, TARGET, shrunk_config, tfidf_member_config, tiny_rows, write_jsonl
 from stance import models, predict
 from stance.config import ConfigError, load_config
 from stance.models.calibrated import uncalibrated
 from stance.workflows.training import train
 
 
-def _member_config(tmp_path, name: str, corpus, **model) -> str:
-    """A small TF-IDF config file on the tiny corpus (members differ in their features)."""
-    tree = {"seed": 13, "data": {"name": "tiny", "path": str(corpus)},
-            "model": {"kind": "tfidf", **model}, "tracking": {"registered_model": f"stance-{name}"}}
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(json.dumps(tree), encoding="utf-8")
-    return str(path)
-
-
 @pytest.fixture
 def members(tmp_path, tiny_corpus, tracking_uri):
-    words = train(load_config(_member_config(tmp_path, "words", tiny_corpus, char_ngrams=[3, 3], min_df=1)))
-    chars = train(load_config(_member_config(tmp_path, "chars", tiny_corpus, word_ngrams=[1, 1], C=0.1)))
+    words = train(load_config(tfidf_member_config(tmp_path, "words", tiny_corpus, char_ngrams=[3, 3], min_df=1)))
+    chars = train(load_config(tfidf_member_config(tmp_path, "chars", tiny_corpus, word_ngrams=[1, 1], C=0.1)))
     return words, chars
 
 
@@ -77,8 +67,8 @@ def test_stacking_learns_a_logistic_regression_on_dev(members, tiny_corpus, trac
 
 
 def test_member_configs_are_trained_first_each_in_its_own_run(tmp_path, tiny_corpus, tracking_uri):
-    refs = [_member_config(tmp_path, "words", tiny_corpus, char_ngrams=[3, 3]),
-            _member_config(tmp_path, "chars", tiny_corpus, word_ngrams=[1, 1])]
+    refs = [tfidf_member_config(tmp_path, "words", tiny_corpus, char_ngrams=[3, 3]),
+            tfidf_member_config(tmp_path, "chars", tiny_corpus, word_ngrams=[1, 1])]
     result = train(_ensemble(tiny_corpus, refs, extra=("seed=14", "tracking.experiment=seeded")))
     import mlflow
 
@@ -102,8 +92,8 @@ def test_an_ensemble_of_tfidf_members_never_imports_torch(members, tiny_corpus, 
 
 def test_a_member_with_other_labels_is_refused(tmp_path, tiny_corpus, tracking_uri):
     two = write_jsonl(tmp_path / "two.jsonl", [r for r in tiny_rows() if r["label"] != "NONE"])
-    other = train(load_config(_member_config(tmp_path, "two", two, **{}), ["data.labels=[FAVOR, AGAINST]"]))
-    base = train(load_config(_member_config(tmp_path, "three", tiny_corpus)))
+    other = train(load_config(tfidf_member_config(tmp_path, "two", two, **{}), ["data.labels=[FAVOR, AGAINST]"]))
+    base = train(load_config(tfidf_member_config(tmp_path, "three", tiny_corpus)))
     with pytest.raises(ValueError, match="members must share the label set"):
         train(_ensemble(tiny_corpus, [str(base.model_dir), str(other.model_dir)]))
 

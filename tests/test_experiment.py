@@ -40,13 +40,10 @@ def test_an_ensemble_experiment_trains_its_members_per_seed_as_children(tiny_cor
     """Member config files are trained with each seed of the experiment, as children of its parent run."""
     import json
 
-    members = []
-    for name, model in (("words", {"char_ngrams": [3, 3]}), ("chars", {"word_ngrams": [1, 1], "C": 0.1})):
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(json.dumps({"data": {"name": "tiny", "path": str(tiny_corpus)},
-                                    "model": {"kind": "tfidf", **model},
-                                    "tracking": {"registered_model": f"stance-{name}"}}), encoding="utf-8")
-        members.append(str(path))
+    from conftest import tfidf_member_config
+
+    members = [tfidf_member_config(tmp_path, "words", tiny_corpus, char_ngrams=[3, 3]),
+               tfidf_member_config(tmp_path, "chars", tiny_corpus, word_ngrams=[1, 1], C=0.1)]
     exp = tmp_path / "exp.yaml"
     exp.write_text(f"""name: tiny-ensemble
 experiment: stance-tiny

@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from stance.config import load_config
@@ -118,7 +117,7 @@ def main(argv: list[str]) -> dict:
     return out
 
 
-def _f1(df: pd.DataFrame, predicted: np.ndarray, labels: list[str]) -> float:
+def _f1(df: pd.DataFrame, predicted, labels: list[str]) -> float:
     return round(macro_f1(df["label"].tolist(), list(predicted), labels), 3)
 
 
